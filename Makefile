@@ -1,0 +1,44 @@
+# virt.libvirt: `make demo` and `make test` do all set-up themselves on a fresh Debian machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+COLLECTIONS := $(CURDIR)/.build/collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+
+.PHONY: help setup host venv collection test unit integration demo clean
+
+help:
+	@echo "make demo   - set everything up, then converge the sample guests twice"
+	@echo "make test   - set everything up, then run every test"
+
+setup: host venv collection
+
+host:
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/setup-host.sh; else sudo bash scripts/setup-host.sh; fi
+
+$(VENV)/.installed: requirements-dev.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+collection:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/virt
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/virt/libvirt
+
+test: setup
+	$(PYTHON) -m pytest tests
+
+unit: venv collection
+	$(PYTHON) -m pytest tests/unit
+
+integration: setup
+	$(PYTHON) -m pytest tests/integration
+
+demo: setup
+	bash scripts/demo.sh
+
+clean:
+	rm -rf .build .pytest_cache .hypothesis

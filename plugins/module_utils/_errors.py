@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
+"""The one error type of the collection; modules turn it into fail_json in one place."""
+from __future__ import annotations
+
+
+class VirtLibvirtError(Exception):
+    """An error a user can act on.
+
+    ``option`` names the task option (dotted path such as ``interfaces[1].mac``) that caused it,
+    ``libvirt_message`` carries libvirt's own text when libvirt refused something.
+    """
+
+    def __init__(self, message, option=None, libvirt_message=None, **details):
+        super().__init__(message)
+        self.message = message
+        self.option = option
+        self.libvirt_message = libvirt_message
+        self.details = details
+
+    def __str__(self):
+        text = self.message
+        if self.option and not text.startswith(self.option):
+            text = "%s: %s" % (self.option, text)
+        if self.libvirt_message and self.libvirt_message not in text:
+            text = "%s (libvirt: %s)" % (text, self.libvirt_message)
+        return text
+
+
+class ModelError(VirtLibvirtError):
+    """Raised by the XML models for documents or values they cannot accept."""
+
+
+def fail_from_error(module, error, **result):
+    """The single place where a VirtLibvirtError becomes a failed task."""
+    extra = dict(result)
+    if error.option:
+        extra["option"] = error.option
+    if error.libvirt_message:
+        extra["libvirt_message"] = error.libvirt_message
+    extra.update(error.details)
+    module.fail_json(msg=str(error), **extra)

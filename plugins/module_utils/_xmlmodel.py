@@ -1,0 +1,674 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
+"""The small base shared by the domain, network and capabilities models.
+
+The parsed lxml tree is the source of truth. A field is a descriptor that reads its value from the
+tree and, when set, writes only that value back, creating the elements on its path in libvirt's
+element order. Everything the model does not name (elements, attributes, comments, foreign
+namespaces) is never touched, so it survives a parse/render round trip unchanged.
+
+Codecs own normalisation (memory units, MAC case, UUID dashes, booleans): a field's value is
+always normalised, so comparing two documents is ``desired == actual`` field by field.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+
+try:
+    from lxml import etree
+except ImportError:  # reported by _deps.require_libraries before any use
+    etree = None
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _parser():
+    # No entities, no network, no DTD: a guest definition must never read files or URLs.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_xml(text, root_tag, option="xml"):
+    """Parse ``text`` into an element whose root must be ``root_tag``, or raise ModelError."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ModelError("is not UTF-8 text: %s" % error, option=option) from None
+    if not isinstance(text, str):
+        raise ModelError("must be an XML document as a string, got %s" % type(text).__name__, option=option)
+    if not text.strip():
+        raise ModelError("is empty; it must be a <%s> XML document" % root_tag, option=option)
+    # lxml refuses str input with an encoding declaration; the text is already decoded.
+    text = _XML_DECLARATION.sub("", text, count=1)
+    try:
+        root = etree.fromstring(text, _parser())
+    except etree.XMLSyntaxError as error:
+        raise ModelError("is not well-formed XML: %s" % error, option=option) from None
+    if not isinstance(root.tag, str):
+        raise ModelError("has no root element", option=option)
+    if root.tag != root_tag:
+        raise ModelError(
+            "has the root element <%s>, but a <%s> document is expected" % (root.tag, root_tag),
+            option=option,
+        )
+    return root
+
+
+# ----------------------------------------------------------------------------------------------
+# Codecs: XML text <-> typed, normalised values
+# ----------------------------------------------------------------------------------------------
+
+class Codec:
+    """Text as it is. Subclasses normalise and validate."""
+
+    type_name = "string"
+
+    def decode(self, raw, element):
+        """The value stored in XML (``raw`` is the attribute or text; ``element`` its element)."""
+        return raw
+
+    def encode(self, value):
+        return str(value)
+
+    def normalize(self, value, option):
+        """A value given by the user, checked and normalised, or ModelError naming ``option``."""
+        if isinstance(value, (dict, list, tuple)):
+            raise ModelError("must be a %s, got %s" % (self.type_name, type(value).__name__), option=option)
+        if isinstance(value, bool):
+            raise ModelError("must be a %s, got a boolean" % self.type_name, option=option)
+        return str(value)
+
+    def read(self, element, attr):
+        raw = element.get(attr) if attr else element.text
+        if raw is None:
+            return None
+        return self.decode(raw, element)
+
+    def write(self, element, attr, value):
+        if attr:
+            element.set(attr, self.encode(value))
+        else:
+            element.text = self.encode(value)
+
+
+class TextCodec(Codec):
+    """A string without control characters (names, paths, devices)."""
+
+    def __init__(self, strip=True, allow_empty=False, forbid=None):
+        self.strip = strip
+        self.allow_empty = allow_empty
+        self.forbid = forbid or ""
+
+    def decode(self, raw, element):
+        return raw.strip() if self.strip else raw
+
+    def normalize(self, value, option):
+        value = super().normalize(value, option)
+        if self.strip:
+            value = value.strip()
+        if not value and not self.allow_empty:
+            raise ModelError("must not be empty", option=option)
+        if _CONTROL_CHARACTERS.search(value):
+            raise ModelError("must not contain control characters: %r" % value, option=option)
+        for character in self.forbid:
+            if character in value:
+                raise ModelError("must not contain %r: %r" % (character, value), option=option)
+        return value
+
+
+class IntCodec(Codec):
+    type_name = "integer"
+
+    def __init__(self, minimum=None, maximum=None):
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def decode(self, raw, element):
+        try:
+            return int(raw.strip(), 0 if raw.strip().lower().startswith("0x") else 10)
+        except ValueError:
+            return raw
+
+    def normalize(self, value, option):
+        if isinstance(value, bool) or isinstance(value, (dict, list, tuple, float)):
+            raise ModelError("must be an integer, got %r" % (value,), option=option)
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ModelError("must be an integer, got %r" % (value,), option=option) from None
+        if self.minimum is not None and number < self.minimum:
+            raise ModelError("must be at least %d, got %d" % (self.minimum, number), option=option)
+        if self.maximum is not None and number > self.maximum:
+            raise ModelError("must be at most %d, got %d" % (self.maximum, number), option=option)
+        return number
+
+
+class EnumCodec(TextCodec):
+    def __init__(self, choices, aliases=None):
+        super().__init__()
+        self.choices = tuple(choices)
+        self.aliases = aliases or {}
+
+    def normalize(self, value, option):
+        value = super().normalize(value, option)
+        value = self.aliases.get(value, value)
+        if value not in self.choices:
+            raise ModelError(
+                "unknown value %r; expected one of: %s" % (value, ", ".join(self.choices)), option=option
+            )
+        return value
+
+
+class BoolCodec(Codec):
+    """libvirt's yes/no (or on/off) attributes as Python booleans."""
+
+    type_name = "boolean"
+    _TRUE = ("yes", "on", "true", "1")
+    _FALSE = ("no", "off", "false", "0")
+
+    def __init__(self, true="yes", false="no"):
+        self.true = true
+        self.false = false
+
+    def decode(self, raw, element):
+        lowered = raw.strip().lower()
+        if lowered in self._TRUE:
+            return True
+        if lowered in self._FALSE:
+            return False
+        return raw
+
+    def encode(self, value):
+        return self.true if value else self.false
+
+    def normalize(self, value, option):
+        if isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered in self._TRUE:
+            return True
+        if lowered in self._FALSE:
+            return False
+        raise ModelError("must be a boolean (yes/no), got %r" % (value,), option=option)
+
+
+_MAC = re.compile(r"^([0-9a-f]{2})([:-][0-9a-f]{2}){5}$")
+
+
+class MacCodec(TextCodec):
+    """A unicast Ethernet MAC address, lower-case, colon separated."""
+
+    def decode(self, raw, element):
+        return raw.strip().lower().replace("-", ":")
+
+    def normalize(self, value, option):
+        value = super().normalize(value, option).lower()
+        if not _MAC.match(value):
+            raise ModelError(
+                "%r is not a MAC address; expected six hex octets such as 52:54:00:12:34:56" % value,
+                option=option,
+            )
+        value = value.replace("-", ":")
+        if int(value[:2], 16) & 1:
+            raise ModelError(
+                "%s is a multicast MAC address (the first octet is odd); a guest needs a unicast address"
+                % value, option=option,
+            )
+        return value
+
+
+_UUID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def canonical_uuid(text):
+    compact = text.strip().lower().replace("-", "")
+    if not _UUID.match(compact):
+        return None
+    return "%s-%s-%s-%s-%s" % (compact[:8], compact[8:12], compact[12:16], compact[16:20], compact[20:])
+
+
+class UuidCodec(TextCodec):
+    """A UUID, with or without dashes, as lower-case 8-4-4-4-12."""
+
+    def decode(self, raw, element):
+        return canonical_uuid(raw) or raw.strip()
+
+    def normalize(self, value, option):
+        text = super().normalize(value, option)
+        uuid = canonical_uuid(text)
+        if uuid is None:
+            raise ModelError("%r is not a UUID (32 hex digits, dashes optional)" % text, option=option)
+        return uuid
+
+
+# libvirt's virScaleInteger: a bare number is in the element's default unit; k/M/G/... are powers of
+# 1024 and KB/MB/GB/... are powers of 1000.
+_SIZE = re.compile(r"^\s*(\d+)\s*([A-Za-z]*)\s*$")
+_POWERS = "kmgtpe"
+
+
+def scale_to_bytes(number, unit, default_unit="KiB"):
+    unit = (unit or default_unit).strip()
+    lowered = unit.lower()
+    if lowered in ("b", "byte", "bytes"):
+        return number
+    if not lowered or lowered[0] not in _POWERS:
+        return None
+    power = _POWERS.index(lowered[0]) + 1
+    if lowered[1:] in ("", "ib"):
+        return number * 1024 ** power
+    if lowered[1:] == "b":
+        return number * 1000 ** power
+    return None
+
+
+class MemoryCodec(Codec):
+    """A size normalised to KiB: integers are KiB, strings may carry a unit (``512MiB``, ``2G``)."""
+
+    type_name = "size"
+
+    def __init__(self, unit_attr="unit", minimum=1):
+        self.unit_attr = unit_attr
+        self.minimum = minimum
+
+    def decode(self, raw, element):
+        match = _SIZE.match(raw)
+        unit = element.get(self.unit_attr) if self.unit_attr else None
+        size = scale_to_bytes(int(match.group(1)), unit) if match and not match.group(2) else None
+        if size is None:
+            return raw
+        return -(-size // 1024)
+
+    def write(self, element, attr, value):
+        element.text = str(value)
+        if self.unit_attr:
+            element.set(self.unit_attr, "KiB")
+
+    def normalize(self, value, option):
+        if isinstance(value, bool) or isinstance(value, (dict, list, tuple, float)):
+            raise ModelError("must be a size such as 524288 (KiB), '512MiB' or '2GiB', got %r" % (value,),
+                             option=option)
+        if isinstance(value, int):
+            size = value * 1024
+        else:
+            match = _SIZE.match(str(value))
+            size = scale_to_bytes(int(match.group(1)), match.group(2)) if match else None
+            if size is None:
+                raise ModelError(
+                    "%r is not a size; use an integer in KiB or a number with a unit such as 512MiB, 2GiB, "
+                    "1000MB" % (value,), option=option,
+                )
+        kib = -(-size // 1024)
+        if kib < self.minimum:
+            raise ModelError("must be at least %d KiB, got %r" % (self.minimum, value), option=option)
+        return kib
+
+
+TEXT = TextCodec()
+RAW_TEXT = TextCodec(strip=False, allow_empty=True)
+INT = IntCodec()
+BOOL = BoolCodec()
+MAC = MacCodec()
+UUID = UuidCodec()
+MEMORY = MemoryCodec()
+
+
+# ----------------------------------------------------------------------------------------------
+# Fields
+# ----------------------------------------------------------------------------------------------
+
+class Field:
+    """A value at ``path`` (child tags separated by '/'), in attribute ``attr`` or the element text.
+
+    Reading a missing element gives None. Setting None removes the attribute (or, for a text field,
+    the element) and then any element on the path left empty by that.
+    """
+
+    def __init__(self, path, attr=None, codec=TEXT, doc=None):
+        self.path = path
+        self.steps = tuple(step for step in path.split("/") if step not in ("", "."))
+        self.attr = attr
+        self.codec = codec
+        self.doc = doc
+        self.name = None
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, model, owner=None):
+        if model is None:
+            return self
+        element = model.find(self.steps)
+        if element is None:
+            return None
+        return self.codec.read(element, self.attr)
+
+    def __set__(self, model, value):
+        if value is None:
+            element = model.find(self.steps)
+            if element is None:
+                return
+            if self.attr:
+                element.attrib.pop(self.attr, None)
+                model.prune(self.steps)
+            else:
+                model.remove_path(self.steps)
+            return
+        self.codec.write(model.ensure(self.steps), self.attr, value)
+
+    def normalize(self, value, option):
+        return None if value is None else self.codec.normalize(value, option)
+
+    def raw(self, model):
+        """The unconverted string in the document, for validating a user's XML."""
+        element = model.find(self.steps)
+        if element is None:
+            return None
+        return element.get(self.attr) if self.attr else element.text
+
+
+class FlagField(Field):
+    """True when the element at ``path`` exists (``<readonly/>``, ``<pae/>``)."""
+
+    def __init__(self, path, doc=None):
+        super().__init__(path, codec=BOOL, doc=doc)
+
+    def __get__(self, model, owner=None):
+        if model is None:
+            return self
+        return model.find(self.steps) is not None
+
+    def __set__(self, model, value):
+        if value:
+            model.ensure(self.steps)
+        else:
+            model.remove_path(self.steps)
+
+    def raw(self, model):
+        return None
+
+
+class ListField(Field):
+    """The ``attr`` (or text) of every ``tag`` child of ``path``, in order (``<boot dev=.../>`` ...)."""
+
+    def __init__(self, path, tag, attr=None, codec=TEXT, doc=None):
+        super().__init__(path, attr=attr, codec=codec, doc=doc)
+        self.tag = tag
+
+    def __get__(self, model, owner=None):
+        if model is None:
+            return self
+        parent = model.find(self.steps)
+        if parent is None:
+            return []
+        return [self.codec.read(child, self.attr) for child in parent.findall(self.tag)]
+
+    def __set__(self, model, values):
+        parent = model.find(self.steps)
+        if parent is not None:
+            for child in parent.findall(self.tag):
+                parent.remove(child)
+        if not values:
+            if parent is not None:
+                model.prune(self.steps)
+            return
+        parent = model.ensure(self.steps)
+        path = "/".join(self.steps)
+        for value in values:
+            child = etree.Element(self.tag)
+            self.codec.write(child, self.attr, value)
+            model.insert_child(parent, child, path)
+
+    def normalize(self, values, option):
+        if values is None:
+            return None
+        if not isinstance(values, (list, tuple)):
+            raise ModelError("must be a list", option=option)
+        return [self.codec.normalize(value, "%s[%d]" % (option, index)) for index, value in enumerate(values)]
+
+    def raw(self, model):
+        parent = model.find(self.steps)
+        if parent is None:
+            return None
+        return [child.get(self.attr) if self.attr else child.text for child in parent.findall(self.tag)]
+
+
+class ChildTagsField(Field):
+    """The tags of the child elements of ``path`` as a sorted list (``<features><pae/><acpi/>``).
+
+    Setting keeps the elements already present (with whatever they carry) and adds or removes only
+    the difference.
+    """
+
+    def __init__(self, path, doc=None, order=()):
+        super().__init__(path, codec=TEXT, doc=doc)
+        self.order = tuple(order)
+
+    def __get__(self, model, owner=None):
+        if model is None:
+            return self
+        parent = model.find(self.steps)
+        if parent is None:
+            return None
+        return sorted({child.tag for child in parent if isinstance(child.tag, str)})
+
+    def __set__(self, model, tags):
+        if tags is None:
+            model.remove_path(self.steps)
+            return
+        parent = model.ensure(self.steps)
+        wanted = set(tags)
+        for child in list(parent):
+            if isinstance(child.tag, str) and child.tag not in wanted:
+                parent.remove(child)
+        present = {child.tag for child in parent if isinstance(child.tag, str)}
+        path = "/".join(self.steps)
+        for tag in tags:
+            if tag not in present:
+                model.insert_child(parent, etree.Element(tag), path)
+                present.add(tag)
+
+    def normalize(self, values, option):
+        if values is None:
+            return None
+        if not isinstance(values, (list, tuple)):
+            raise ModelError("must be a list of names", option=option)
+        names = []
+        for index, value in enumerate(values):
+            name = TEXT.normalize(value, "%s[%d]" % (option, index))
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_.-]*$", name):
+                raise ModelError("%r is not a valid element name" % name, option="%s[%d]" % (option, index))
+            names.append(name)
+        return sorted(set(names))
+
+    def raw(self, model):
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Models
+# ----------------------------------------------------------------------------------------------
+
+class XMLModel:
+    """A typed view over one lxml element.
+
+    ``TAG`` is the element's tag. ``CHILD_ORDER`` maps a parent path ('' for this element) to the
+    tags libvirt writes there, in order; new elements are inserted at their place in it.
+    """
+
+    TAG = None
+    CHILD_ORDER = {}
+
+    def __init__(self, element=None):
+        if element is None:
+            element = etree.Element(self.TAG)
+        self.element = element
+
+    # -- parse and render ---------------------------------------------------------------------
+    @classmethod
+    def from_xml(cls, text, option="xml"):
+        return cls(parse_xml(text, cls.TAG, option))
+
+    def to_xml(self):
+        return etree.tostring(self.element, encoding="unicode")
+
+    def to_pretty_xml(self):
+        """The document re-indented, for diffs and display (whitespace is not significant)."""
+        element = copy.deepcopy(self.element)
+        for node in element.iter():
+            if node.text is not None and not node.text.strip() and len(node):
+                node.text = None
+            if node.tail is not None and not node.tail.strip():
+                node.tail = None
+        etree.indent(element, space="  ")
+        return etree.tostring(element, encoding="unicode") + "\n"
+
+    def copy(self):
+        return type(self)(copy.deepcopy(self.element))
+
+    # -- fields ---------------------------------------------------------------------------------
+    @classmethod
+    def fields(cls):
+        """The model's fields by name, in declaration order (base classes first)."""
+        found = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                if isinstance(value, Field):
+                    found[name] = value
+        return found
+
+    def values(self):
+        return {name: getattr(self, name) for name in self.fields()}
+
+    def validate_raw(self, option):
+        """Check every modelled value of a user-supplied document with the field's own rules."""
+        for name, field in self.fields().items():
+            raw = field.raw(self)
+            if raw is not None:
+                field.normalize(raw, "%s: %s" % (option, field.path + ("/@" + field.attr if field.attr else "")))
+
+    def apply(self, declared, tracker, prefix=""):
+        """Set each declared (already normalised, non-None) value that differs; record it."""
+        for name, value in declared.items():
+            if value is None:
+                continue
+            current = getattr(self, name)
+            # Equal after normalisation: the document keeps its own spelling (units, case).
+            if current != value:
+                tracker.add(prefix + name, current, value)
+                setattr(self, name, value)
+
+    # -- tree helpers ---------------------------------------------------------------------------
+    def find(self, steps):
+        element = self.element
+        for step in steps:
+            element = element.find(step)
+            if element is None:
+                return None
+        return element
+
+    def ensure(self, steps):
+        element = self.element
+        for depth, step in enumerate(steps):
+            child = element.find(step)
+            if child is None:
+                child = etree.Element(step)
+                self.insert_child(element, child, "/".join(steps[:depth]))
+            element = child
+        return element
+
+    def insert_child(self, parent, child, parent_path):
+        """Insert ``child`` into ``parent`` at its place in libvirt's order, else at the end."""
+        order = self.CHILD_ORDER.get(parent_path, ())
+        if child.tag in order:
+            rank = order.index(child.tag)
+            for existing in parent:
+                if isinstance(existing.tag, str) and existing.tag in order and order.index(existing.tag) > rank:
+                    existing.addprevious(child)
+                    return child
+        parent.append(child)
+        return child
+
+    def remove_path(self, steps):
+        element = self.find(steps)
+        if element is None or element is self.element:
+            return
+        element.getparent().remove(element)
+        self.prune(steps[:-1])
+
+    def prune(self, steps):
+        """Remove elements on ``steps`` left with no attributes, children or text."""
+        for depth in range(len(steps), 0, -1):
+            element = self.find(steps[:depth])
+            if element is None:
+                continue
+            if len(element) or element.attrib or (element.text and element.text.strip()):
+                return
+            element.getparent().remove(element)
+
+    def children(self, path, tag, model_class):
+        parent = self.find(tuple(s for s in path.split("/") if s))
+        if parent is None:
+            return []
+        return [model_class(child) for child in parent.findall(tag)]
+
+    def append_child(self, path, model):
+        parent = self.ensure(tuple(s for s in path.split("/") if s))
+        return self.insert_child(parent, model.element, path)
+
+
+# ----------------------------------------------------------------------------------------------
+# Comparing elements the model does not know
+# ----------------------------------------------------------------------------------------------
+
+def _text(element):
+    return (element.text or "").strip()
+
+
+def element_contains(actual, declared):
+    """True when ``actual`` holds everything ``declared`` says: the same tag, every declared
+    attribute with the same value, the declared text, and each declared child contained in a
+    distinct child of ``actual``. libvirt adds defaults to what it stores; this is how a declared
+    element the model does not name is compared with it."""
+    if actual.tag != declared.tag:
+        return False
+    for name, value in declared.attrib.items():
+        if actual.get(name) != value:
+            return False
+    if _text(declared) and _text(declared) != _text(actual):
+        return False
+    used = set()
+    for declared_child in declared:
+        if not isinstance(declared_child.tag, str):
+            continue  # comments and processing instructions carry no configuration
+        for index, actual_child in enumerate(actual):
+            if index not in used and isinstance(actual_child.tag, str) and element_contains(actual_child, declared_child):
+                used.add(index)
+                break
+        else:
+            return False
+    return True
+
+
+def elements_equivalent(first, second):
+    """The same tags, attributes, text and children in order; whitespace-only text aside."""
+    if first.tag != second.tag or dict(first.attrib) != dict(second.attrib):
+        return False
+    if _text(first) != _text(second):
+        return False
+    if (first.tail or "").strip() != (second.tail or "").strip():
+        return False
+    if len(first) != len(second):
+        return False
+    return all(elements_equivalent(a, b) for a, b in zip(first, second))
+
+
+def describe_element(element):
+    """A short readable form of an element for ``changes`` (``<cpu mode='host-model'>``)."""
+    attributes = "".join(" %s='%s'" % item for item in element.attrib.items())
+    return "<%s%s>" % (element.tag, attributes)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs and starts the real libvirt this project is tested against (Debian), idempotently.
+# Run as root. Safe to run again: it only installs what is missing and starts what is not running.
+set -euo pipefail
+
+packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
+          qemu-system-x86 dnsmasq-base libvirt-daemon-config-network iptables
+          rpm dnf python3-dnf createrepo-c iproute2 procps)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup-host: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+getent group kvm >/dev/null || groupadd --system kvm
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home -g libvirt-qemu -G kvm libvirt-qemu
+mkdir -p /var/log/libvirt /var/lib/libvirt/images /run/libvirt
+[ -e /dev/kvm ] && chgrp kvm /dev/kvm && chmod 0660 /dev/kvm || true
+
+pgrep -x virtlogd >/dev/null || virtlogd -d
+if ! pgrep -x libvirtd >/dev/null; then
+    libvirtd -d
+fi
+# Wait until the daemon answers.
+for _ in $(seq 1 50); do
+    virsh -c qemu:///system version >/dev/null 2>&1 && break
+    sleep 0.2
+done
+virsh -c qemu:///system version >/dev/null
+echo "setup-host: libvirtd answers on qemu:///system"

@@ -1,0 +1,126 @@
+"""Shared fixtures: the collection on the import path, real libvirt URIs, unique names, clean-up."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.support import harness
+
+harness.ensure_collection_link()
+
+QEMU_URI = "qemu:///system"
+TEST_DRIVER_URI = "test+unix:///default"
+
+
+@pytest.fixture(scope="session")
+def run_prefix():
+    """A prefix unique to this test run; every domain, network and bridge a test makes uses it."""
+    return "vlt%s" % uuid.uuid4().hex[:6]
+
+
+@pytest.fixture
+def unique_name(run_prefix, request):
+    counter = {"n": 0}
+
+    def make(label="t"):
+        counter["n"] += 1
+        return "%s-%s-%d" % (run_prefix, label, counter["n"])
+
+    return make
+
+
+def _libvirt():
+    import libvirt  # the real binding, built against the local daemon
+
+    libvirt.registerErrorHandler(lambda *_: None, None)
+    return libvirt
+
+
+@pytest.fixture(scope="session")
+def qemu_uri():
+    """qemu:///system on the real daemon; fails (not skips) when the daemon does not answer."""
+    libvirt = _libvirt()
+    connection = libvirt.open(QEMU_URI)
+    connection.close()
+    return QEMU_URI
+
+
+@pytest.fixture(scope="session")
+def kvm_domain_type():
+    """'kvm' where /dev/kvm is usable, else 'qemu' (TCG)."""
+    return "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+
+
+@pytest.fixture(scope="session")
+def test_driver_uri():
+    """libvirt's test driver served by the daemon. Its state lives only while a client holds a
+    connection, so one `virsh event --loop` holds it for the whole run."""
+    holder = subprocess.Popen(["virsh", "-c", TEST_DRIVER_URI, "event", "--all", "--loop"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    libvirt = _libvirt()
+    for _ in range(50):
+        try:
+            libvirt.open(TEST_DRIVER_URI).close()
+            break
+        except libvirt.libvirtError:
+            time.sleep(0.1)
+    yield TEST_DRIVER_URI
+    holder.terminate()
+    holder.wait(timeout=10)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cleanup_run_objects(run_prefix):
+    """After the run: no domain, network or bridge with this run's prefix is left behind."""
+    yield
+    libvirt = _libvirt()
+    for uri in (QEMU_URI, TEST_DRIVER_URI):
+        try:
+            connection = libvirt.open(uri)
+        except libvirt.libvirtError:
+            continue
+        try:
+            for domain in connection.listAllDomains():
+                if domain.name().startswith(run_prefix):
+                    if domain.isActive():
+                        domain.destroy()
+                    flags = getattr(libvirt, "VIR_DOMAIN_UNDEFINE_NVRAM", 0)
+                    try:
+                        domain.undefineFlags(flags)
+                    except libvirt.libvirtError:
+                        pass
+            for network in connection.listAllNetworks():
+                if network.name().startswith(run_prefix):
+                    if network.isActive():
+                        network.destroy()
+                    if network.isPersistent():
+                        network.undefine()
+        finally:
+            connection.close()
+    if shutil.which("ip"):
+        links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+        for line in links.splitlines():
+            name = line.split(":")[1].strip().split("@")[0]
+            if name.startswith(run_prefix):
+                subprocess.run(["ip", "link", "delete", name], capture_output=True)
+
+
+@pytest.fixture
+def libvirt_connection():
+    """Open real libvirt connections for assertions; all closed after the test."""
+    libvirt = _libvirt()
+    opened = []
+
+    def open_uri(uri):
+        connection = libvirt.open(uri)
+        opened.append(connection)
+        return connection
+
+    yield open_uri
+    for connection in opened:
+        connection.close()
