@@ -1,0 +1,844 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
+"""Converging one guest (or a list of guests) on libvirt: the logic behind virt.libvirt.domain."""
+from __future__ import annotations
+
+import copy
+import os
+import time
+from urllib.parse import urlparse
+
+from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
+from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
+    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
+    translate_libvirt_errors,
+)
+from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
+    BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
+    GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, Console, Disk, Domain,
+    Graphics, Interface, check_unique_disk_targets,
+)
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+
+STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
+
+# -- argument spec (the module file and the bulk form's items share it) ----------------------------
+_DISK_SPEC = {
+    "type": {"type": "str", "choices": list(DISK_TYPES)},
+    "device": {"type": "str", "choices": list(DISK_DEVICES)},
+    "source": {"type": "str"},
+    "target": {"type": "str", "required": True},
+    "bus": {"type": "str", "choices": list(DISK_BUSES)},
+    "readonly": {"type": "bool"},
+    "driver_name": {"type": "str"},
+    "driver_type": {"type": "str"},
+}
+_INTERFACE_SPEC = {
+    "type": {"type": "str", "required": True, "choices": list(INTERFACE_TYPES)},
+    "network": {"type": "str"},
+    "bridge": {"type": "str"},
+    "dev": {"type": "str"},
+    "address": {"type": "str"},
+    "port": {"type": "int"},
+    "mac": {"type": "str"},
+    "target": {"type": "str"},
+    "script": {"type": "str"},
+    "model": {"type": "str"},
+    "ip": {"type": "str"},
+}
+_CONSOLE_SPEC = {
+    "type": {"type": "str", "choices": list(CONSOLE_TYPES)},
+    "tty": {"type": "str"},
+    "target_type": {"type": "str"},
+    "target_port": {"type": "int"},
+}
+_GRAPHICS_SPEC = {
+    "type": {"type": "str", "required": True, "choices": list(GRAPHICS_TYPES)},
+    "port": {"type": "int"},
+    "autoport": {"type": "bool"},
+    "listen": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+}
+_OS_SPEC = {
+    "type": {"type": "str", "choices": list(OS_TYPES)},
+    "arch": {"type": "str"},
+    "machine": {"type": "str"},
+    "kernel": {"type": "str"},
+    "initrd": {"type": "str"},
+    "cmdline": {"type": "str"},
+    "root": {"type": "str"},
+    "loader": {"type": "str"},
+    "boot": {"type": "list", "elements": "str", "choices": list(BOOT_DEVICES)},
+}
+
+DOMAIN_ITEM_SPEC = {
+    "name": {"type": "str"},
+    "state": {"type": "str", "default": "present", "choices": list(STATES)},
+    "autostart": {"type": "bool"},
+    "xml": {"type": "str"},
+    "type": {"type": "str", "choices": list(DOMAIN_TYPES)},
+    "uuid": {"type": "str"},
+    "memory": {"type": "raw"},
+    "current_memory": {"type": "raw"},
+    "vcpu": {"type": "int"},
+    "os": {"type": "dict", "options": _OS_SPEC},
+    "features": {"type": "list", "elements": "str"},
+    "on_poweroff": {"type": "str", "choices": list(LIFECYCLE_ACTIONS)},
+    "on_reboot": {"type": "str", "choices": list(LIFECYCLE_ACTIONS)},
+    "on_crash": {"type": "str", "choices": list(CRASH_ACTIONS)},
+    "emulator": {"type": "str"},
+    "disks": {"type": "list", "elements": "dict", "options": _DISK_SPEC},
+    "interfaces": {"type": "list", "elements": "dict", "options": _INTERFACE_SPEC},
+    "consoles": {"type": "list", "elements": "dict", "options": _CONSOLE_SPEC},
+    "graphics": {"type": "list", "elements": "dict", "options": _GRAPHICS_SPEC},
+    "purge_devices": {"type": "bool", "default": False},
+    "restart": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": False},
+    "shutdown_timeout": {"type": "int", "default": 120},
+    "remove_storage": {"type": "bool", "default": False},
+}
+
+
+def domain_argument_spec():
+    spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update(DOMAIN_ITEM_SPEC)
+    # Bulk items carry no defaults of their own: an item inherits the task-level value.
+    item_spec = {key: {k: v for k, v in value.items() if k != "default"} for key, value in DOMAIN_ITEM_SPEC.items()}
+    item_spec["name"] = dict(item_spec["name"], required=True)
+    spec["domains"] = {"type": "list", "elements": "dict", "options": item_spec}
+    spec["stop_on_error"] = {"type": "bool", "default": False}
+    return spec
+
+
+DOMAIN_MUTUALLY_EXCLUSIVE = [("name", "domains")]
+DOMAIN_REQUIRED_ONE_OF = [("name", "domains")]
+
+
+# -- declared state --------------------------------------------------------------------------------
+class DeclaredDomain:
+    """The user's options, validated and normalised with the model's own codecs.
+
+    Nothing here talks to libvirt: every error in the input is found before the host is touched.
+    """
+
+    TOP_LEVEL = (
+        ("type", "type"), ("uuid", "uuid"), ("memory", "memory"), ("current_memory", "current_memory"),
+        ("vcpu", "vcpu"), ("on_poweroff", "on_poweroff"), ("on_reboot", "on_reboot"),
+        ("on_crash", "on_crash"), ("emulator", "emulator"), ("features", "features"),
+    )
+    OS_FIELDS = (("type", "os_type"), ("arch", "os_arch"), ("machine", "os_machine"), ("kernel", "kernel"),
+                 ("initrd", "initrd"), ("cmdline", "cmdline"), ("root", "root"), ("loader", "loader"),
+                 ("boot", "boot"))
+
+    def __init__(self, params, prefix=""):
+        self.prefix = prefix
+        self.purge_devices = bool(params.get("purge_devices"))
+        fields = Domain.fields()
+        self.name = fields["name"].normalize(params.get("name"), self._opt("name")) if params.get("name") else None
+        if self.name is None:
+            raise ModelError("is required", option=self._opt("name"))
+        self.base = Domain.from_user_xml(params["xml"], self._opt("xml")) if params.get("xml") else None
+        if self.base is not None:
+            if self.base.name and self.base.name != self.name:
+                raise ModelError("names the guest %r but the task's name is %r" % (self.base.name, self.name),
+                                 option=self._opt("xml"))
+        self.fields = {}
+        for option, field in self.TOP_LEVEL:
+            self.fields[field] = fields[field].normalize(params.get(option), self._opt(option))
+        for option, field in self.OS_FIELDS:
+            value = (params.get("os") or {}).get(option)
+            self.fields[field] = fields[field].normalize(value, self._opt("os.%s" % option))
+        self.devices = {}
+        for kind, normalizer in (("disks", self._disk), ("interfaces", self._interface),
+                                 ("consoles", self._console), ("graphics", self._graphics)):
+            items = params.get(kind)
+            if items is None:
+                self.devices[kind] = None
+                continue
+            self.devices[kind] = [normalizer(item or {}, self._opt("%s[%d]" % (kind, index)))
+                                  for index, item in enumerate(items)]
+        if self.devices["disks"]:
+            check_unique_disk_targets(self.devices["disks"], self._opt("disks"))
+        macs = [i["mac"] for i in self.devices["interfaces"] or [] if i.get("mac")]
+        duplicates = sorted({mac for mac in macs if macs.count(mac) > 1})
+        if duplicates:
+            raise ModelError("the MAC address %s is declared more than once" % duplicates[0],
+                             option=self._opt("interfaces"))
+
+    def _opt(self, name):
+        return self.prefix + name
+
+    @staticmethod
+    def _normalize(model_class, item, option, names):
+        fields = model_class.fields()
+        values = {}
+        for option_name, field_name in names:
+            value = item.get(option_name)
+            values[field_name] = fields[field_name].normalize(value, "%s.%s" % (option, option_name))
+        return values
+
+    def _disk(self, item, option):
+        values = self._normalize(Disk, item, option, (
+            ("type", "type"), ("device", "device"), ("target", "target"), ("bus", "bus"),
+            ("driver_name", "driver_name"), ("driver_type", "driver_type")))
+        if values["target"] is None:
+            raise ModelError("is required", option=option + ".target")
+        values["source"] = xm.TEXT.normalize(item["source"], option + ".source") if item.get("source") else None
+        values["readonly"] = item.get("readonly")
+        return values
+
+    def _interface(self, item, option):
+        values = self._normalize(Interface, item, option, (
+            ("type", "type"), ("network", "network"), ("bridge", "bridge"), ("dev", "source_dev"),
+            ("address", "address"), ("port", "port"), ("mac", "mac"), ("target", "target"),
+            ("script", "script"), ("model", "model"), ("ip", "ip")))
+        kind = values["type"]
+        needs = {"network": ("network",), "bridge": ("bridge",), "mcast": ("address", "port"),
+                 "server": ("port",), "client": ("address", "port"), "udp": ("address", "port"),
+                 "direct": ("source_dev",)}.get(kind, ())
+        for field in needs:
+            if values[field] is None:
+                raise ModelError("an interface of type %s needs %s" % (kind, "dev" if field == "source_dev" else field),
+                                 option="%s.%s" % (option, "dev" if field == "source_dev" else field))
+        if kind == "mcast" and values["address"] and not _is_multicast(values["address"]):
+            raise ModelError("%s is not a multicast address (224.0.0.0/4); an mcast tunnel needs one"
+                             % values["address"], option=option + ".address")
+        return values
+
+    def _console(self, item, option):
+        values = self._normalize(Console, item, option, (
+            ("type", "type"), ("target_type", "target_type"), ("target_port", "target_port")))
+        tty = item.get("tty")
+        if tty is not None:
+            tty = xm.TEXT.normalize(tty, option + ".tty")
+        if (values["type"] or "pty") == "pty":
+            # A pty console's tty is allocated by the host at start: it is reported, never configured.
+            values["source_path"] = None
+        else:
+            values["source_path"] = tty
+        return values
+
+    def _graphics(self, item, option):
+        values = self._normalize(Graphics, item, option, (
+            ("type", "type"), ("port", "port"), ("autoport", "autoport"), ("listen", "listen")))
+        values["password"] = item.get("password")
+        # libvirt's two spellings of "pick a free port": port -1 and autoport yes.
+        if values["port"] == -1 or (values["autoport"] and values["port"] is None):
+            values["port"], values["autoport"] = -1, True
+        elif values["port"] is not None:
+            if values["autoport"]:
+                raise ModelError("autoport: true conflicts with a fixed port %d" % values["port"],
+                                 option=option + ".autoport")
+            values["autoport"] = False
+        return values
+
+
+def _is_multicast(address):
+    try:
+        first = int(address.split(".")[0])
+    except ValueError:
+        return ":" in address and address.lower().startswith("ff")
+    return 224 <= first <= 239
+
+
+# -- merging declared state onto the current definition --------------------------------------------
+_MODELLED_TOP_LEVEL = {"name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "on_poweroff",
+                       "on_reboot", "on_crash", "devices"}
+_MODELLED_OS_CHILDREN = {"type", "loader", "kernel", "initrd", "cmdline", "root", "boot"}
+
+
+def _device_fields(device):
+    """The modelled values of a device read from a user's document, shaped like declared options."""
+    values = {name: getattr(device, name) for name in device.fields()
+              if name not in ("source_file", "source_dev") or not isinstance(device, Disk)}
+    if isinstance(device, Disk):
+        values["source"] = device.source
+        values["readonly"] = device.readonly or None
+    if isinstance(device, Graphics) and values.get("port") == -1:
+        values["autoport"] = True
+    return values
+
+
+def _merge_unmodelled(target_parent, declared_parent, modelled_tags, tracker, label):
+    """Merge children of ``declared_parent`` the model does not name into ``target_parent``.
+
+    libvirt adds defaults to what it stores, so a declared element counts as present when an element
+    of the current definition contains it (same attributes, text and children, plus anything more).
+    """
+    for declared in declared_parent:
+        if not isinstance(declared.tag, str) or declared.tag in modelled_tags:
+            continue
+        same_tag = [child for child in target_parent if child.tag == declared.tag]
+        if any(xm.element_contains(child, declared) for child in same_tag):
+            continue
+        replacement = _copy(declared)
+        if same_tag and declared_parent.tag != "devices":
+            target_parent.replace(same_tag[0], replacement)
+            tracker.add("%s%s" % (label, declared.tag), xm.describe_element(same_tag[0]),
+                        xm.describe_element(declared))
+        else:
+            target_parent.append(replacement)
+            tracker.add("%s%s" % (label, declared.tag), None, xm.describe_element(declared))
+
+
+def _copy(element):
+    return copy.deepcopy(element)
+
+
+def _merge_attributes(target, declared, owned):
+    """Copy attributes of a modelled element the model does not own (``<loader readonly='yes'>``)."""
+    changed = []
+    for name, value in declared.attrib.items():
+        if name not in owned and target.get(name) != value:
+            changed.append((name, target.get(name), value))
+            target.set(name, value)
+    return changed
+
+
+class DomainPlan:
+    """The desired definition computed from the current one plus everything declared."""
+
+    def __init__(self, declared, current):
+        self.declared = declared
+        self.current = current
+        self.tracker = DifferenceTracker()
+        if current is not None:
+            self.desired = current.copy()
+        elif declared.base is not None:
+            self.desired = declared.base.copy()
+        else:
+            self.desired = Domain()
+        self._build()
+
+    def _build(self):
+        declared, desired = self.declared, self.desired
+        if self.current is None:
+            desired.name = declared.name
+            if declared.base is not None:
+                self.tracker.add("domain", None, "defined from xml")
+        elif declared.base is not None:
+            self._merge_base(declared.base)
+        if declared.fields.get("uuid") and self.current is not None and self.current.uuid \
+                and declared.fields["uuid"] != self.current.uuid:
+            raise ModelError("the guest %s exists with uuid %s; a guest's uuid cannot be changed (got %s)"
+                             % (declared.name, self.current.uuid, declared.fields["uuid"]),
+                             option=declared.prefix + "uuid")
+        desired.apply(declared.fields, self.tracker)
+        for kind, items in declared.devices.items():
+            if items is not None:
+                self._apply_devices(kind, items, declared_elements=None)
+        if self.current is None:
+            self._new_guest_defaults()
+
+    def _new_guest_defaults(self):
+        desired, declared = self.desired, self.declared
+        if desired.memory is None:
+            raise ModelError("is required to create the new guest %s" % declared.name,
+                             option=declared.prefix + "memory")
+        if desired.type is None:
+            desired.type = "kvm"
+        if desired.vcpu is None:
+            desired.vcpu = 1
+        if desired.os_type is None:
+            paravirt = desired.type == "xen" and desired.kernel and not desired.loader
+            desired.os_type = "linux" if paravirt else "hvm"
+        if self.declared.base is None:
+            self.tracker.add("domain", None, "defined")
+
+    def _merge_base(self, base):
+        """Merge a user's full document into the current definition (an existing guest)."""
+        desired, tracker = self.desired, self.tracker
+        base_values = {name: value for name, value in base.values().items()
+                       if name not in ("name",) and value not in (None, [])}
+        if base.element.find("features") is None:
+            base_values.pop("features", None)
+        if base_values.get("uuid") and self.current.uuid and base_values["uuid"] != self.current.uuid:
+            raise ModelError("names uuid %s but the guest %s exists with uuid %s; a guest's uuid cannot change"
+                             % (base_values["uuid"], self.declared.name, self.current.uuid),
+                             option=self.declared.prefix + "xml")
+        desired.apply(base_values, tracker)
+        for tag in ("memory", "currentMemory", "vcpu"):
+            self._merge_element_attributes(base, (tag,), {"unit"} if tag != "vcpu" else set())
+        self._merge_element_attributes(base, ("os", "type"), {"arch", "machine"})
+        self._merge_element_attributes(base, ("os", "loader"), set())
+        self._merge_element_attributes(base, ("os",), set())
+        _merge_unmodelled(desired.element, base.element, _MODELLED_TOP_LEVEL, tracker, "")
+        if base.element.find("os") is not None:
+            _merge_unmodelled(desired.ensure(("os",)), base.element.find("os"), _MODELLED_OS_CHILDREN, tracker, "os.")
+        if base.element.find("features") is not None:
+            _merge_unmodelled_children_of_features(desired, base, tracker)
+        base_devices = base.element.find("devices")
+        if base_devices is not None:
+            for kind, device_class in DEVICE_CLASSES.items():
+                base_items = base.devices_of(kind)
+                if base_items:
+                    self._apply_devices(kind, [_device_fields(d) for d in base_items],
+                                        declared_elements=[d.element for d in base_items])
+            modelled = {cls.TAG for cls in DEVICE_CLASSES.values()} | {"emulator"}
+            _merge_unmodelled(desired.ensure(("devices",)), base_devices, modelled, tracker, "devices.")
+
+    def _merge_element_attributes(self, base, steps, owned):
+        declared_element = base.find(steps)
+        target = self.desired.find(steps)
+        if declared_element is None or target is None:
+            return
+        for name, before, after in _merge_attributes(target, declared_element, owned):
+            self.tracker.add("%s@%s" % ("/".join(steps), name), before, after)
+
+    # -- devices --------------------------------------------------------------------------------
+    def _apply_devices(self, kind, items, declared_elements):
+        device_class = DEVICE_CLASSES[kind]
+        existing = self.desired.devices_of(kind)
+        matches = _match_devices(kind, items, existing)
+        purge = self.declared.purge_devices if declared_elements is None else False
+        for index, item in enumerate(items):
+            device = matches.get(index)
+            label = "%s[%s]" % (kind, _identity_label(kind, item, index))
+            if device is None:
+                device = device_class(_copy(declared_elements[index])) if declared_elements else device_class()
+                _apply_device_values(device, item, self.tracker, label + ".", record=False)
+                self.desired.add_device(device)
+                self.tracker.add(label, None, _describe(device))
+            else:
+                _apply_device_values(device, item, self.tracker, label + ".", record=True)
+                if declared_elements:
+                    owned = {f.attr for f in device_class.fields().values() if f.attr and not f.steps}
+                    for name, before, after in _merge_attributes(device.element, declared_elements[index], owned):
+                        self.tracker.add("%s.@%s" % (label, name), before, after)
+                    modelled = {f.steps[0] for f in device_class.fields().values() if f.steps}
+                    modelled.add("readonly")
+                    _merge_unmodelled(device.element, declared_elements[index], modelled, self.tracker, label + ".")
+        if purge:
+            matched = {id(device.element) for device in matches.values()}
+            for device in existing:
+                if id(device.element) not in matched:
+                    self.tracker.add("%s[%s]" % (kind, _existing_label(kind, device)), _describe(device), None)
+                    self.desired.remove_device(device)
+
+
+def _merge_unmodelled_children_of_features(desired, base, tracker):
+    desired_features = desired.find(("features",))
+    for declared in base.element.find("features"):
+        if not isinstance(declared.tag, str) or (not len(declared) and not declared.attrib):
+            continue
+        current = desired_features.find(declared.tag) if desired_features is not None else None
+        if current is not None and not xm.element_contains(current, declared):
+            desired_features.replace(current, _copy(declared))
+            tracker.add("features.%s" % declared.tag, xm.describe_element(current), xm.describe_element(declared))
+
+
+def _describe(device):
+    return device.describe()
+
+
+def _identity_label(kind, item, index):
+    if kind == "disks":
+        return item.get("target")
+    if kind == "interfaces":
+        return item.get("mac") or "%s:%s" % (item.get("type"), item.get("network") or item.get("bridge")
+                                             or item.get("source_dev") or item.get("address") or index)
+    if kind == "graphics":
+        return item.get("type")
+    return index
+
+
+def _existing_label(kind, device):
+    if kind == "disks":
+        return device.target
+    if kind == "interfaces":
+        return device.mac or device.type
+    if kind == "graphics":
+        return device.type
+    return "console"
+
+
+def _match_devices(kind, items, existing):
+    """Pair declared items with existing devices by identity: disk by target, interface by MAC (else by
+    type and source, in order), graphics by type, consoles by position."""
+    matches, used = {}, set()
+
+    def take(index, predicate):
+        for position, device in enumerate(existing):
+            if position not in used and predicate(device):
+                used.add(position)
+                matches[index] = device
+                return
+
+    if kind == "disks":
+        for index, item in enumerate(items):
+            take(index, lambda d, t=item["target"]: d.target == t)
+    elif kind == "graphics":
+        for index, item in enumerate(items):
+            take(index, lambda d, t=item["type"]: d.type == t)
+    elif kind == "consoles":
+        for index in range(min(len(items), len(existing))):
+            matches[index] = existing[index]
+    else:
+        declared_macs = {item.get("mac") for item in items if item.get("mac")}
+        for index, item in enumerate(items):
+            if item.get("mac"):
+                take(index, lambda d, m=item["mac"]: d.mac == m)
+        for index, item in enumerate(items):
+            if index in matches or item.get("mac"):
+                continue
+            key = _interface_key(item)
+            take(index, lambda d, k=key: d.mac not in declared_macs and d.source_key() == k)
+    return matches
+
+
+def _interface_key(item):
+    return (item.get("type"), item.get("network") or item.get("bridge") or item.get("source_dev")
+            or item.get("address"), item.get("port"))
+
+
+def _apply_device_values(device, values, tracker, prefix, record):
+    scratch = tracker if record else DifferenceTracker()
+    plain = {k: v for k, v in values.items() if k not in ("source", "readonly", "password")}
+    if isinstance(device, Disk) and plain.get("type") and device.type != plain["type"]:
+        # Moving between file and block: carry the source over to the right attribute.
+        source = device.source
+        device.apply({"type": plain.pop("type")}, scratch, prefix)
+        if source is not None and values.get("source") is None:
+            device.source = source
+    device.apply(plain, scratch, prefix)
+    if isinstance(device, Disk):
+        if values.get("source") is not None and device.source != values["source"]:
+            scratch.add(prefix + "source", device.source, values["source"])
+            device.source = values["source"]
+        if values.get("readonly") is not None and device.readonly != values["readonly"]:
+            scratch.add(prefix + "readonly", device.readonly, values["readonly"])
+            device.readonly = values["readonly"]
+    if isinstance(device, Graphics) and values.get("password") is not None \
+            and device.password != values["password"]:
+        scratch.add(prefix + "password", MASK if device.password else None, MASK)
+        device.password = values["password"]
+
+
+# -- talking to libvirt ----------------------------------------------------------------------------
+_STATE_NAMES = {
+    0: "nostate", 1: "running", 2: "blocked", 3: "paused", 4: "shutdown", 5: "shutoff", 6: "crashed",
+    7: "pmsuspended",
+}
+
+
+def _lookup(connection, name):
+    try:
+        return connection.conn.lookupByName(name)
+    except libvirt.libvirtError as error:
+        if is_libvirt_error(error, libvirt.VIR_ERR_NO_DOMAIN):
+            return None
+        raise VirtLibvirtError("looking up the guest %s failed: %s" % (name, libvirt_error_text(error)),
+                               option="name", libvirt_message=libvirt_error_text(error)) from None
+
+
+def _power_state(domain):
+    with translate_libvirt_errors("reading the state of %s" % domain.name()):
+        return _STATE_NAMES.get(domain.state()[0], "unknown")
+
+
+def _persistent_xml(domain):
+    flags = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
+    with translate_libvirt_errors("reading the definition of %s" % domain.name()):
+        return domain.XMLDesc(flags)
+
+
+def _wait_for_shutoff(domain, timeout):
+    deadline = time.monotonic() + max(timeout, 0)
+    while True:
+        if _power_state(domain) in ("shutoff", "crashed"):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+
+
+class DomainConverger:
+    """Brings one guest to its declared state and reports what it did (or would do)."""
+
+    def __init__(self, connection, params, check_mode, want_diff, prefix=""):
+        self.connection = connection
+        self.params = params
+        self.check_mode = check_mode
+        self.want_diff = want_diff
+        self.prefix = prefix
+        self.tracker = DifferenceTracker()
+        self.restart_required = False
+
+    def _option(self, name):
+        return self.prefix + name
+
+    def run(self):
+        params = self.params
+        shutdown_timeout = params.get("shutdown_timeout")
+        if shutdown_timeout is not None and shutdown_timeout < 0:
+            raise ModelError("must be 0 or more seconds, got %d" % shutdown_timeout,
+                             option=self._option("shutdown_timeout"))
+        state = params.get("state") or "present"
+        if state == "absent":
+            name = Domain.fields()["name"].normalize(params.get("name"), self._option("name"))
+            return self._absent(name)
+        declared = DeclaredDomain(params, self.prefix)
+        domain = _lookup(self.connection, declared.name)
+        before_xml = _persistent_xml(domain) if domain is not None else None
+        current = Domain.from_xml(before_xml) if before_xml is not None else None
+        plan = DomainPlan(declared, current)
+        self.tracker.extend(plan.tracker)
+        was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
+
+        if plan.tracker.changed and not self.check_mode:
+            action = "defining the guest %s" % declared.name
+            with translate_libvirt_errors(action, option=self._option("xml") if declared.base is not None else None):
+                domain = self.connection.conn.defineXML(plan.desired.to_xml())
+        if plan.tracker.changed and was_active:
+            self.restart_required = True
+
+        power = _power_state(domain) if domain is not None else "shutoff"
+        if self.restart_required and params.get("restart") and state in ("present", "running", "paused"):
+            self._restart(domain, declared.name, power)
+            power = "running"
+            self.restart_required = False
+        self._converge_power(domain, declared.name, state, power)
+        self._converge_autostart(domain, params.get("autostart"))
+
+        result = {
+            "changed": self.tracker.changed,
+            "changes": self.tracker.fields,
+            "differences": _masked_differences(self.tracker),
+            "restart_required": self.restart_required,
+            "domain": self._describe(domain, plan.desired, state),
+        }
+        if self.want_diff:
+            result["diff"] = {
+                "before": current.to_masked_xml() if current is not None else "",
+                "after": plan.desired.to_masked_xml() if (domain is None or self.check_mode)
+                else Domain.from_xml(_persistent_xml(domain)).to_masked_xml(),
+                "before_header": "%s (persistent definition)" % declared.name,
+                "after_header": "%s (persistent definition)" % declared.name,
+            }
+        return result
+
+    # -- power state ----------------------------------------------------------------------------
+    def _record_state(self, before, after):
+        self.tracker.add("state", before, after)
+
+    def _converge_power(self, domain, name, state, power):
+        if state == "present":
+            return
+        active = power not in ("shutoff", "crashed")
+        if state == "running":
+            if power == "paused":
+                self._call(domain, "resuming", "resume", before=power, after="running")
+            elif not active:
+                self._call(domain, "starting", "create", before=power, after="running")
+        elif state == "paused":
+            if not active:
+                self._call(domain, "starting paused", "createWithFlags", libvirt.VIR_DOMAIN_START_PAUSED,
+                           before=power, after="paused")
+            elif power != "paused":
+                self._call(domain, "pausing", "suspend", before=power, after="paused")
+        elif state == "destroyed":
+            if active:
+                self._call(domain, "destroying", "destroy", before=power, after="shutoff")
+        elif state == "shutdown":
+            if active:
+                self._shutdown(domain, name, power)
+
+    def _call(self, domain, action, method, *args, **states):
+        self._record_state(states["before"], states["after"])
+        if self.check_mode or domain is None:
+            return
+        with translate_libvirt_errors("%s the guest %s" % (action, domain.name())):
+            getattr(domain, method)(*args)
+
+    def _shutdown(self, domain, name, power):
+        self._record_state(power, "shutoff")
+        if self.check_mode:
+            return
+        timeout = self.params.get("shutdown_timeout")
+        timeout = 120 if timeout is None else timeout
+        with translate_libvirt_errors("shutting down the guest %s" % name):
+            domain.shutdown()
+        if _wait_for_shutoff(domain, timeout):
+            return
+        if not self.params.get("force"):
+            raise VirtLibvirtError(
+                "the guest %s did not shut down within %d seconds (shutdown_timeout); it may ignore ACPI "
+                "shutdown. Set force: true to power it off" % (name, timeout), option=self._option("shutdown_timeout"))
+        with translate_libvirt_errors("forcing off the guest %s" % name):
+            domain.destroy()
+
+    def _restart(self, domain, name, power):
+        if self.check_mode:
+            self._record_state(power, "running (restarted)")
+            return
+        if power not in ("shutoff", "crashed"):
+            self._shutdown(domain, name, power)
+        with translate_libvirt_errors("starting the guest %s" % name):
+            domain.create()
+        self._record_state("shutoff", "running")
+
+    def _converge_autostart(self, domain, autostart):
+        if autostart is None:
+            return
+        current = False
+        if domain is not None:
+            with translate_libvirt_errors("reading autostart"):
+                current = bool(domain.autostart())
+        if current == autostart:
+            return
+        self.tracker.add("autostart", current, autostart)
+        if not self.check_mode:
+            with translate_libvirt_errors("setting autostart of %s" % domain.name(), option=self._option("autostart")):
+                domain.setAutostart(1 if autostart else 0)
+
+    # -- absent ---------------------------------------------------------------------------------
+    def _absent(self, name):
+        domain = _lookup(self.connection, name)
+        result = {"changed": False, "changes": [], "differences": [], "restart_required": False,
+                  "domain": {"name": name, "state": "absent"}}
+        if domain is None:
+            return result
+        before = Domain.from_xml(_persistent_xml(domain))
+        power = _power_state(domain)
+        if power not in ("shutoff", "crashed"):
+            self._call(domain, "destroying", "destroy", before=power, after="shutoff")
+        self.tracker.add("domain", "defined", None)
+        removed_storage = []
+        if self.params.get("remove_storage"):
+            removed_storage = removable_storage(before)
+            for path in removed_storage:
+                self.tracker.add("storage", path, None)
+        if not self.check_mode:
+            flags = 0
+            for flag in ("VIR_DOMAIN_UNDEFINE_MANAGED_SAVE", "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA",
+                         "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", "VIR_DOMAIN_UNDEFINE_KEEP_NVRAM"):
+                flags |= getattr(libvirt, flag, 0)
+            if domain.isPersistent():
+                with translate_libvirt_errors("undefining the guest %s" % name):
+                    domain.undefineFlags(flags)
+            for path in removed_storage:
+                self._remove_storage(path)
+        result.update({"changed": True, "changes": self.tracker.fields,
+                       "differences": _masked_differences(self.tracker), "removed_storage": removed_storage})
+        if self.want_diff:
+            result["diff"] = {"before": before.to_masked_xml(), "after": "",
+                              "before_header": "%s (persistent definition)" % name, "after_header": "(absent)"}
+        return result
+
+    def _remove_storage(self, path):
+        try:
+            volume = self.connection.conn.storageVolLookupByPath(path)
+        except libvirt.libvirtError:
+            volume = None
+        if volume is not None:
+            with translate_libvirt_errors("deleting the storage volume %s" % path, option=self._option("remove_storage")):
+                volume.delete(0)
+            return
+        if _is_local_uri(self.connection.uri) and os.path.isfile(path):
+            try:
+                os.remove(path)
+            except OSError as error:
+                raise VirtLibvirtError("removing the disk image %s failed: %s" % (path, error),
+                                       option=self._option("remove_storage")) from None
+
+    # -- reporting ------------------------------------------------------------------------------
+    def _describe(self, domain, desired, state):
+        if domain is None:
+            return {"name": desired.name, "uuid": desired.uuid, "id": None,
+                    "state": "shutoff" if state != "running" else "running",
+                    "autostart": bool(self.params.get("autostart")), "persistent": True,
+                    "xml": desired.to_masked_xml(pretty=False)}
+        with translate_libvirt_errors("describing the guest %s" % domain.name()):
+            domain_id = domain.ID()
+            info = {
+                "name": domain.name(),
+                "uuid": domain.UUIDString(),
+                "id": domain_id if domain_id >= 0 else None,
+                "state": _power_state(domain),
+                "autostart": bool(domain.autostart()),
+                "persistent": bool(domain.isPersistent()),
+                "xml": Domain.from_xml(_persistent_xml(domain)).to_masked_xml(pretty=False),
+            }
+        if self.check_mode:
+            info["xml"] = desired.to_masked_xml(pretty=False)
+        return info
+
+
+def removable_storage(domain):
+    """Paths of writable hard-disk images (never CD-ROM, floppy or read-only media)."""
+    paths = []
+    for disk in domain.disks:
+        if disk.effective_device == "disk" and not disk.readonly and disk.effective_type in ("file", "block") \
+                and disk.source:
+            paths.append(disk.source)
+    return paths
+
+
+def _is_local_uri(uri):
+    return not urlparse(uri).netloc
+
+
+def _masked_differences(tracker):
+    masked = []
+    for difference in tracker.as_list():
+        if difference["field"].endswith("password"):
+            difference = dict(difference, before=MASK if difference["before"] else None, after=MASK)
+        masked.append(difference)
+    return masked
+
+
+# -- the module's entry point ----------------------------------------------------------------------
+def converge_domain(connection, params, check_mode, want_diff, prefix=""):
+    return DomainConverger(connection, params, check_mode, want_diff, prefix).run()
+
+
+def run_domain_module(params, check_mode, want_diff):
+    """Converge the single guest (``name``) or every guest of ``domains`` over one connection."""
+    with LibvirtConnection(params.get("uri")) as connection:
+        if not params.get("domains"):
+            return converge_domain(connection, params, check_mode, want_diff)
+        return _converge_many(connection, params, check_mode, want_diff)
+
+
+_TASK_LEVEL_DEFAULTS = ("state", "purge_devices", "restart", "force", "shutdown_timeout", "remove_storage",
+                        "autostart")
+
+
+def _converge_many(connection, params, check_mode, want_diff):
+    results, failed = [], []
+    names = [item.get("name") for item in params["domains"]]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ModelError("the guest %s is listed more than once" % duplicates[0], option="domains")
+    for index, item in enumerate(params["domains"]):
+        merged = {key: value for key, value in item.items() if value is not None}
+        for key in _TASK_LEVEL_DEFAULTS:
+            merged.setdefault(key, params.get(key))
+        prefix = "domains[%d]." % index
+        try:
+            outcome = converge_domain(connection, merged, check_mode, want_diff, prefix)
+            outcome["name"] = item.get("name")
+            outcome["failed"] = False
+        except VirtLibvirtError as error:
+            outcome = {"name": item.get("name"), "failed": True, "msg": str(error), "changed": False,
+                       "changes": [], "restart_required": False}
+            failed.append(outcome)
+        results.append(outcome)
+        if failed and params.get("stop_on_error"):
+            break
+    summary = {
+        "changed": any(r.get("changed") for r in results),
+        "results": results,
+        "restart_required": [r["name"] for r in results if r.get("restart_required")],
+    }
+    if want_diff:
+        summary["diff"] = [dict(r["diff"], before_header=r["name"], after_header=r["name"])
+                           for r in results if r.get("diff") and r.get("changed")]
+    if failed:
+        raise VirtLibvirtError(
+            "%d of %d guests failed: %s" % (len(failed), len(params["domains"]),
+                                            "; ".join("%s: %s" % (r["name"], r["msg"]) for r in failed)),
+            option="domains", **summary)
+    return summary

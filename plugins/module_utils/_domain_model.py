@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
+"""Typed objects over libvirt's domain XML (Xen PV, Xen HVM, KVM, QEMU guests)."""
+from __future__ import annotations
+
+import re
+
+from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+
+DOMAIN_TYPES = ("xen", "kvm", "qemu", "kqemu", "lxc", "uml", "openvz", "test", "vmware", "hyperv", "vbox",
+                "phyp", "parallels", "bhyve", "vz", "none")
+LIFECYCLE_ACTIONS = ("destroy", "restart", "preserve", "rename-restart")
+CRASH_ACTIONS = LIFECYCLE_ACTIONS + ("coredump-destroy", "coredump-restart")
+BOOT_DEVICES = ("fd", "hd", "cdrom", "network")
+OS_TYPES = ("hvm", "linux", "xen", "xenpvh", "exe", "uml")
+DISK_TYPES = ("file", "block", "dir", "network", "volume", "nvme", "vhostuser")
+DISK_DEVICES = ("disk", "cdrom", "floppy", "lun")
+DISK_BUSES = ("ide", "scsi", "virtio", "xen", "usb", "sata", "sd", "fdc")
+INTERFACE_TYPES = ("user", "network", "bridge", "ethernet", "mcast", "server", "client", "udp", "direct",
+                   "hostdev", "vhostuser", "vdpa", "null", "vds")
+GRAPHICS_TYPES = ("vnc", "sdl", "spice", "rdp", "desktop", "egl-headless", "dbus")
+CONSOLE_TYPES = ("pty", "dev", "file", "null", "vc", "stdio", "tcp", "udp", "unix", "spicevmc")
+MASK = "********"
+
+# Characters libvirt refuses in a domain name, and names that are not files on the host.
+_NAME_CODEC = xm.TextCodec(forbid="/")
+_PORT = xm.IntCodec(minimum=-1, maximum=65535)
+
+
+class Disk(xm.XMLModel):
+    """``<disk type= device=>`` with source, target dev/bus, driver and readonly."""
+
+    TAG = "disk"
+    CHILD_ORDER = {"": ["driver", "source", "backingStore", "target", "iotune", "boot", "readonly",
+                        "shareable", "transient", "serial", "wwn", "vendor", "product", "encryption",
+                        "alias", "address"]}
+
+    type = xm.Field("", attr="type", codec=xm.EnumCodec(DISK_TYPES))
+    device = xm.Field("", attr="device", codec=xm.EnumCodec(DISK_DEVICES))
+    source_file = xm.Field("source", attr="file")
+    source_dev = xm.Field("source", attr="dev")
+    target = xm.Field("target", attr="dev", codec=xm.TextCodec(forbid="/ "))
+    bus = xm.Field("target", attr="bus", codec=xm.EnumCodec(DISK_BUSES))
+    driver_name = xm.Field("driver", attr="name")
+    driver_type = xm.Field("driver", attr="type")
+    readonly = xm.FlagField("readonly")
+
+    @property
+    def source(self):
+        """The file (type file) or device (type block) path."""
+        if self.effective_type == "block":
+            return self.source_dev
+        return self.source_file
+
+    @source.setter
+    def source(self, path):
+        if self.effective_type == "block":
+            self.source_file = None
+            self.source_dev = path
+        else:
+            self.source_dev = None
+            self.source_file = path
+
+    @property
+    def effective_type(self):
+        return self.type or "file"
+
+    @property
+    def effective_device(self):
+        return self.device or "disk"
+
+    def identity(self):
+        return self.target
+
+    def describe(self):
+        return "%s %s %s" % (self.effective_device, self.target, self.source or "(no media)")
+
+
+class Interface(xm.XMLModel):
+    """``<interface type=...>`` in each of the seed's kinds."""
+
+    TAG = "interface"
+    CHILD_ORDER = {"": ["start", "mac", "source", "virtualport", "ip", "route", "script", "downscript",
+                        "backenddomain", "target", "guest", "model", "driver", "backend", "alias", "rom",
+                        "bandwidth", "vlan", "link", "mtu", "coalesce", "teaming", "address", "acpi"]}
+
+    type = xm.Field("", attr="type", codec=xm.EnumCodec(INTERFACE_TYPES))
+    mac = xm.Field("mac", attr="address", codec=xm.MAC)
+    network = xm.Field("source", attr="network")
+    bridge = xm.Field("source", attr="bridge", codec=xm.TextCodec(forbid="/ "))
+    source_dev = xm.Field("source", attr="dev")
+    address = xm.Field("source", attr="address")
+    port = xm.Field("source", attr="port", codec=xm.IntCodec(minimum=1, maximum=65535))
+    target = xm.Field("target", attr="dev", codec=xm.TextCodec(forbid="/ "))
+    script = xm.Field("script", attr="path")
+    model = xm.Field("model", attr="type")
+    ip = xm.Field("ip", attr="address")
+
+    def source_key(self):
+        """What the interface is plugged into, for matching when no MAC is declared."""
+        return (self.type, self.network or self.bridge or self.source_dev or self.address, self.port)
+
+    def describe(self):
+        where = self.network or self.bridge or self.source_dev or (
+            "%s:%s" % (self.address, self.port) if self.address else "")
+        return "%s %s %s" % (self.type, where, self.mac or "(mac assigned by libvirt)")
+
+
+class Graphics(xm.XMLModel):
+    TAG = "graphics"
+    CHILD_ORDER = {"": ["listen", "channel", "image", "streaming", "clipboard", "mouse", "filetransfer", "gl",
+                        "audio"]}
+
+    type = xm.Field("", attr="type", codec=xm.EnumCodec(GRAPHICS_TYPES))
+    port = xm.Field("", attr="port", codec=_PORT)
+    autoport = xm.Field("", attr="autoport", codec=xm.BOOL)
+    listen = xm.Field("", attr="listen")
+    password = xm.Field("", attr="passwd", codec=xm.RAW_TEXT)
+
+    def identity(self):
+        return self.type
+
+    def describe(self):
+        return "%s %s" % (self.type, "autoport" if self.autoport or self.port == -1 else "port %s" % self.port)
+
+
+class Console(xm.XMLModel):
+    TAG = "console"
+    CHILD_ORDER = {"": ["source", "protocol", "log", "target", "alias", "address"]}
+
+    type = xm.Field("", attr="type", codec=xm.EnumCodec(CONSOLE_TYPES))
+    tty = xm.Field("", attr="tty")
+    source_path = xm.Field("source", attr="path")
+    target_type = xm.Field("target", attr="type")
+    target_port = xm.Field("target", attr="port", codec=xm.IntCodec(minimum=0))
+
+    def describe(self):
+        return "%s %s" % (self.type or "pty", self.source_path or self.tty or "")
+
+
+# Device kinds the model knows, by the name of their list on Domain.
+DEVICE_CLASSES = {"disks": Disk, "interfaces": Interface, "graphics": Graphics, "consoles": Console}
+
+
+class Domain(xm.XMLModel):
+    TAG = "domain"
+    CHILD_ORDER = {
+        "": ["name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
+             "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
+             "iothreadids", "cputune", "numatune", "resource", "sysinfo", "bootloader", "bootloader_args",
+             "os", "idmap", "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash",
+             "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap", "launchSecurity"],
+        "os": ["type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "shim", "dtb", "root",
+               "initarg", "initenv", "initdir", "inituser", "initgroup", "boot", "bootmenu", "smbios", "bios",
+               "acpi"],
+        "features": ["acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "xen", "pvspinlock",
+                     "gic", "smm", "ioapic", "vmport", "vmcoreinfo"],
+        "devices": ["emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard", "serial",
+                    "parallel", "console", "channel", "input", "tpm", "graphics", "sound", "audio", "video",
+                    "hostdev", "redirdev", "redirfilter", "hub", "watchdog", "memballoon", "rng", "panic",
+                    "shmem", "memory", "iommu", "vsock", "crypto"],
+    }
+
+    type = xm.Field("", attr="type", codec=xm.EnumCodec(DOMAIN_TYPES))
+    name = xm.Field("name", codec=_NAME_CODEC)
+    uuid = xm.Field("uuid", codec=xm.UUID)
+    memory = xm.Field("memory", codec=xm.MEMORY)
+    current_memory = xm.Field("currentMemory", codec=xm.MEMORY)
+    vcpu = xm.Field("vcpu", codec=xm.IntCodec(minimum=1, maximum=16384))
+    os_type = xm.Field("os/type", codec=xm.EnumCodec(OS_TYPES))
+    os_arch = xm.Field("os/type", attr="arch")
+    os_machine = xm.Field("os/type", attr="machine")
+    loader = xm.Field("os/loader")
+    kernel = xm.Field("os/kernel")
+    initrd = xm.Field("os/initrd")
+    cmdline = xm.Field("os/cmdline", codec=xm.RAW_TEXT)
+    root = xm.Field("os/root")
+    boot = xm.ListField("os", "boot", attr="dev", codec=xm.EnumCodec(BOOT_DEVICES))
+    features = xm.ChildTagsField("features")
+    on_poweroff = xm.Field("on_poweroff", codec=xm.EnumCodec(LIFECYCLE_ACTIONS))
+    on_reboot = xm.Field("on_reboot", codec=xm.EnumCodec(LIFECYCLE_ACTIONS))
+    on_crash = xm.Field("on_crash", codec=xm.EnumCodec(CRASH_ACTIONS))
+    emulator = xm.Field("devices/emulator")
+
+    # -- devices ------------------------------------------------------------------------------
+    @property
+    def disks(self):
+        return self.children("devices", "disk", Disk)
+
+    @property
+    def interfaces(self):
+        return self.children("devices", "interface", Interface)
+
+    @property
+    def graphics(self):
+        return self.children("devices", "graphics", Graphics)
+
+    @property
+    def consoles(self):
+        return self.children("devices", "console", Console)
+
+    def devices_of(self, kind):
+        return getattr(self, kind)
+
+    def add_device(self, device):
+        self.append_child("devices", device)
+
+    def remove_device(self, device):
+        device.element.getparent().remove(device.element)
+
+    # -- documents from users -------------------------------------------------------------------
+    @classmethod
+    def from_user_xml(cls, text, option="xml"):
+        """A guest document written by a user: checked, runtime data dropped, seed spellings handled."""
+        domain = cls.from_xml(text, option)
+        domain.element.attrib.pop("id", None)  # runtime id of a running domain, never configuration
+        for index, interface in enumerate(domain.interfaces):
+            where = "%s: devices/interface[%d]" % (option, index + 1)
+            source = interface.element.find("source")
+            if source is None:
+                continue
+            if interface.type == "bridge" and source.get("bridge") is None and source.get("dev") is not None:
+                # libvirt-format.html (libvirt 0.2) writes a bridge as <source dev='br0'/>; libvirt
+                # reads only <source bridge='br0'/> now.
+                source.set("bridge", source.attrib.pop("dev"))
+            if interface.type == "network" and source.get("network") is None and source.get("name") is not None:
+                raise ModelError(
+                    "<interface type='network'> names its network with <source name='%s'/>; libvirt needs "
+                    "<source network='%s'/>" % (source.get("name"), source.get("name")), option=where)
+        domain.validate_raw(option)
+        for kind, device_class in DEVICE_CLASSES.items():
+            for index, device in enumerate(domain.devices_of(kind)):
+                device.validate_raw("%s: devices/%s[%d]" % (option, device_class.TAG, index + 1))
+        check_unique_disk_targets(domain.disks, option)
+        return domain
+
+    # -- output -----------------------------------------------------------------------------------
+    def to_masked_xml(self, pretty=True):
+        """The document with every password replaced by a mask, for results and diffs."""
+        masked = self.copy()
+        for element in masked.element.iter():
+            for secret in ("passwd", "password"):
+                if element.get(secret) is not None:
+                    element.set(secret, MASK)
+        return masked.to_pretty_xml() if pretty else masked.to_xml()
+
+
+def check_unique_disk_targets(disks, option):
+    seen = {}
+    for index, disk in enumerate(disks):
+        target = disk.target if isinstance(disk, xm.XMLModel) else disk.get("target")
+        if target is None:
+            continue
+        if target in seen:
+            raise ModelError("two disks use the target %r (entries %d and %d); each disk needs its own target"
+                             % (target, seen[target] + 1, index + 1), option=option)
+        seen[target] = index
+
+
+def guess_disk_bus(target):
+    """libvirt's bus for a target name (hda -> ide, sda -> scsi, vda -> virtio, xvda -> xen, fda -> fdc)."""
+    for prefix, bus in (("xvd", "xen"), ("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("fd", "fdc"),
+                        ("ubd", "uml")):
+        if target and target.startswith(prefix):
+            return bus
+    return None
+
+
+def is_valid_domain_name(name):
+    return bool(name) and "/" not in name and not re.search(r"[\x00-\x1f\x7f]", name)
+

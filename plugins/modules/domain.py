@@ -1,0 +1,502 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: domain
+short_description: Declare libvirt guests (Xen PV, Xen HVM, KVM, QEMU) and converge them
+version_added: 0.1.0
+description:
+  - Defines, changes, starts, pauses, shuts down, destroys and undefines libvirt guests.
+  - A guest is declared with structured options, with a full domain document in O(xml), or both; the
+    structured options are applied on top of the document.
+  - The declared guest is compared with the guest's persistent definition field by field, after
+    normalisation (memory units, MAC case, UUID dashes, the defaults libvirt adds), never as text. Only what
+    is declared is compared; everything else in the definition, including XML the module does not model,
+    is kept as it is.
+  - Devices are matched by identity - disks by target device, interfaces by MAC address (else by type and
+    source, in order), graphics by type, consoles by position. With O(purge_devices=false) undeclared
+    devices are kept.
+  - A change to a running guest is written to its persistent definition and reported with
+    RV(restart_required=true); with O(restart=true) the guest is shut down and started again.
+  - The bulk form O(domains) converges many guests over one connection in one task.
+author:
+  - virt.libvirt developers
+extends_documentation_fragment:
+  - virt.libvirt.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, including power state changes, and changes nothing.
+  diff_mode:
+    support: full
+    description: Returns the persistent definition before and after, with passwords masked.
+  idempotent:
+    support: full
+    description: A second identical run reports no change, whatever defaults libvirt added.
+options:
+  name:
+    description:
+      - Name of the guest. Must not contain C(/) or control characters.
+      - Required unless O(domains) is given.
+    type: str
+  domains:
+    description:
+      - Bulk form. A list of guests, each taking the same options as the single form (O(name) required in
+        each). Task-level O(state), O(purge_devices), O(restart), O(force), O(shutdown_timeout),
+        O(remove_storage) and O(autostart) apply to items that do not set them.
+      - Mutually exclusive with O(name). One connection; every item is converged and reported in
+        RV(results); a failing item does not stop the others unless O(stop_on_error=true), and the task
+        fails at the end naming every failed item.
+    type: list
+    elements: dict
+  stop_on_error:
+    description: With O(domains), stop at the first item that fails.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) defines the guest and leaves its power state as it is.
+      - V(running) defines and starts (or resumes) it. V(paused) defines it and leaves it paused (started
+        paused when it was off).
+      - V(shutdown) asks the guest to shut down (ACPI) and waits O(shutdown_timeout) seconds; then the task
+        fails unless O(force=true), which powers it off.
+      - V(destroyed) powers it off at once.
+      - V(absent) powers it off and undefines it. Disk images are kept unless O(remove_storage=true).
+    type: str
+    default: present
+    choices: [present, running, paused, shutdown, destroyed, absent]
+  autostart:
+    description: Whether the guest starts when the host boots. Not changed when omitted.
+    type: bool
+  xml:
+    description:
+      - A full C(<domain>) document used as the base of the declared guest. Runtime data (the C(id)
+        attribute) is ignored. The structured options are applied on top of it.
+      - The libvirt 0.2 spelling C(<source dev='br0'/>) of a bridge interface is accepted and written as
+        C(<source bridge='br0'/>).
+    type: str
+  type:
+    description: The hypervisor type (C(<domain type=...>)). New guests default to V(kvm).
+    type: str
+    choices: [xen, kvm, qemu, kqemu, lxc, uml, openvz, test, vmware, hyperv, vbox, phyp, parallels, bhyve, vz, none]
+  uuid:
+    description: The guest's UUID, with or without dashes. The UUID of an existing guest cannot change.
+    type: str
+  memory:
+    description:
+      - Maximum memory. An integer is in KiB; a string may carry a unit (V(512MiB), V(2GiB), V(1000MB)),
+        as libvirt reads them (K/M/G are powers of 1024, KB/MB/GB of 1000). Required for a new guest.
+    type: raw
+  current_memory:
+    description: Memory at start (C(<currentMemory>)), same format as O(memory).
+    type: raw
+  vcpu:
+    description: Number of virtual CPUs. New guests default to 1.
+    type: int
+  os:
+    description: The C(<os>) block.
+    type: dict
+    suboptions:
+      type:
+        description: V(hvm) for fully virtualized guests, V(linux) (or V(xen)) for Xen paravirtualized ones.
+        type: str
+        choices: [hvm, linux, xen, xenpvh, exe, uml]
+      arch:
+        description: CPU architecture to emulate, for example V(x86_64) or V(i686).
+        type: str
+      machine:
+        description: Machine type, for example V(pc) or V(q35).
+        type: str
+      kernel:
+        description: Path of the kernel on the host (direct kernel boot, Xen PV).
+        type: str
+      initrd:
+        description: Path of the initial ramdisk on the host.
+        type: str
+      cmdline:
+        description: Kernel command line, kept exactly as given.
+        type: str
+      root:
+        description: The root filesystem from the guest's view (Xen PV), for example V(/dev/sda1).
+        type: str
+      loader:
+        description: Boot loader or firmware, for example V(/usr/lib/xen/boot/hvmloader).
+        type: str
+      boot:
+        description: Boot devices in order.
+        type: list
+        elements: str
+        choices: [fd, hd, cdrom, network]
+  features:
+    description:
+      - The flags in C(<features>), for example V([pae, acpi, apic]). The list is the whole set - flags not
+        listed are removed, listed ones already present keep what they carry.
+    type: list
+    elements: str
+  on_poweroff:
+    description: What happens when the guest powers off.
+    type: str
+    choices: [destroy, restart, preserve, rename-restart]
+  on_reboot:
+    description: What happens when the guest reboots.
+    type: str
+    choices: [destroy, restart, preserve, rename-restart]
+  on_crash:
+    description: What happens when the guest crashes.
+    type: str
+    choices: [destroy, restart, preserve, rename-restart, coredump-destroy, coredump-restart]
+  emulator:
+    description: Path of the device model (C(<emulator>)), for example V(/usr/bin/qemu-system-x86_64).
+    type: str
+  disks:
+    description: Disks, matched with the existing ones by O(disks[].target).
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: V(file) for an image file, V(block) for a host block device.
+        type: str
+        choices: [file, block, dir, network, volume, nvme, vhostuser]
+      device:
+        description: What the guest sees.
+        type: str
+        choices: [disk, cdrom, floppy, lun]
+      source:
+        description: The image file or block device on the host.
+        type: str
+      target:
+        description: The device name in the guest (V(hda), V(sda1), V(vda), V(xvdb), V(fda)).
+        type: str
+        required: true
+      bus:
+        description: The bus; libvirt derives it from O(disks[].target) when omitted.
+        type: str
+        choices: [ide, scsi, virtio, xen, usb, sata, sd, fdc]
+      readonly:
+        description: Read-only device.
+        type: bool
+      driver_name:
+        description: Driver name, for example V(qemu).
+        type: str
+      driver_type:
+        description: Image format, for example V(raw) or V(qcow2).
+        type: str
+  interfaces:
+    description:
+      - Network interfaces, matched by O(interfaces[].mac), else by type and source in order.
+      - V(user) is QEMU's userspace SLIRP stack; V(network) a libvirt virtual network; V(bridge) a host
+        bridge; V(ethernet) a tun device with an optional script; V(mcast) a multicast tunnel; V(server) and
+        V(client) a TCP tunnel.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: The kind of interface.
+        type: str
+        required: true
+        choices: [user, network, bridge, ethernet, mcast, server, client, udp, direct, hostdev, vhostuser, vdpa, null, vds]
+      network:
+        description: The libvirt network (type V(network)).
+        type: str
+      bridge:
+        description: The host bridge (type V(bridge)), for example V(xenbr0) or V(br0).
+        type: str
+      dev:
+        description: The host device (type V(direct)).
+        type: str
+      address:
+        description: Multicast group (V(mcast)) or server address (V(client), V(server)).
+        type: str
+      port:
+        description: Port of the tunnel (V(mcast), V(server), V(client)).
+        type: int
+      mac:
+        description: MAC address, any case, colons or dashes. Must be unicast.
+        type: str
+      target:
+        description: Name of the host tun device, for example V(vnet7).
+        type: str
+      script:
+        description: Script run to plug the device in (Xen V(vif-bridge), QEMU V(/etc/qemu-ifup)).
+        type: str
+      model:
+        description: The device model the guest sees, for example V(virtio), V(e1000), V(rtl8139).
+        type: str
+      ip:
+        description: The guest's IP address (C(<ip address=...>)), used by Xen scripts.
+        type: str
+  consoles:
+    description:
+      - Consoles, matched by position. The tty of a V(pty) console is allocated by the host when the guest
+        starts; it is returned, not configured.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: Console type; V(pty) when omitted.
+        type: str
+        choices: [pty, dev, file, null, vc, stdio, tcp, udp, unix, spicevmc]
+      tty:
+        description: For type V(dev), the host device path.
+        type: str
+      target_type:
+        description: V(serial), V(virtio), V(xen) ...
+        type: str
+      target_port:
+        description: Target port number.
+        type: int
+  graphics:
+    description: Graphical consoles, matched by type.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: V(vnc), V(sdl), V(spice) ...
+        type: str
+        required: true
+        choices: [vnc, sdl, spice, rdp, desktop, egl-headless, dbus]
+      port:
+        description: Fixed TCP port; V(-1) picks a free port (the same as O(graphics[].autoport=true)).
+        type: int
+      autoport:
+        description: Pick a free port when the guest starts.
+        type: bool
+      listen:
+        description: Address to listen on, for example V(127.0.0.1).
+        type: str
+      password:
+        description: Password for the console. Never logged; masked in results and diffs.
+        type: str
+  purge_devices:
+    description:
+      - When true, devices of a declared kind (O(disks), O(interfaces), O(consoles), O(graphics)) that are
+        not declared are removed. When false they are kept.
+    type: bool
+    default: false
+  restart:
+    description:
+      - When a running guest's definition changed, shut it down (as O(state=shutdown), honouring
+        O(shutdown_timeout) and O(force)) and start it again.
+    type: bool
+    default: false
+  force:
+    description: Power the guest off when it does not shut down within O(shutdown_timeout).
+    type: bool
+    default: false
+  shutdown_timeout:
+    description: Seconds to wait for a graceful shutdown.
+    type: int
+    default: 120
+  remove_storage:
+    description:
+      - With O(state=absent), also delete the guest's writable hard-disk images (never CD-ROM, floppy or
+        read-only media), through libvirt's storage pools when the image belongs to one.
+    type: bool
+    default: false
+notes:
+  - Supports C(check_mode) and C(diff_mode). Use the action group C(virt.libvirt.libvirt) in
+    C(module_defaults) to set O(uri) once.
+seealso:
+  - module: virt.libvirt.network
+  - module: virt.libvirt.capabilities_facts
+  - name: libvirt domain XML format
+    description: The reference of the document O(xml) takes.
+    link: https://libvirt.org/formatdomain.html
+"""
+
+EXAMPLES = r"""
+- name: A Xen paravirtualized guest (kernel and initrd in Domain 0)
+  virt.libvirt.domain:
+    uri: xen:///system
+    name: fc4
+    type: xen
+    memory: 131072
+    vcpu: 1
+    os:
+      type: linux
+      kernel: /boot/vmlinuz-2.6.15-1.43_FC5guest
+      initrd: /boot/initrd-2.6.15-1.43_FC5guest.img
+      root: /dev/sda1
+      cmdline: " ro selinux=0 3"
+    disks:
+      - type: file
+        source: /u/fc4.img
+        target: sda1
+    interfaces:
+      - type: bridge
+        bridge: xenbr0
+        mac: aa:00:00:00:00:11
+        script: /etc/xen/scripts/vif-bridge
+    consoles:
+      - type: pty
+    state: running
+
+- name: A Xen fully virtualized (HVM) guest
+  virt.libvirt.domain:
+    uri: xen:///system
+    name: fv0
+    type: xen
+    uuid: 4dea22b31d52d8f32516782e98ab3fa0
+    memory: 512MiB
+    vcpu: 1
+    os:
+      type: hvm
+      loader: /usr/lib/xen/boot/hvmloader
+      boot: [hd]
+    features: [pae, acpi, apic]
+    on_poweroff: destroy
+    on_reboot: restart
+    on_crash: restart
+    emulator: /usr/lib/xen/bin/qemu-dm
+    disks:
+      - {type: file, source: /root/fv0, target: hda}
+      - {type: file, device: cdrom, source: /root/fc5-x86_64-boot.iso, target: hdc, readonly: true}
+      - {type: file, device: floppy, source: /root/fd.img, target: fda}
+    interfaces:
+      - {type: bridge, bridge: xenbr0, mac: "00:16:3e:5d:c7:9e", script: vif-bridge}
+    graphics:
+      - {type: vnc, port: 5904}
+
+- name: A KVM guest on the default NAT network, running
+  virt.libvirt.domain:
+    name: demo2
+    type: kvm
+    uuid: 4dea24b3-1d52-d8f3-2516-782e98a23fa0
+    memory: 128MiB
+    vcpu: 1
+    os:
+      type: hvm
+    emulator: /usr/bin/qemu-system-x86_64
+    disks:
+      - {type: file, device: disk, source: /var/lib/libvirt/images/demo2.img, target: hda}
+    interfaces:
+      - {type: network, network: default, model: virtio}
+    graphics:
+      - {type: vnc, port: -1, listen: 127.0.0.1}
+    state: running
+
+- name: A QEMU (emulated i686) guest booting from CD-ROM
+  virt.libvirt.domain:
+    name: QEmu-fedora-i686
+    type: qemu
+    uuid: c7a5fdbd-cdaf-9455-926a-d65c16db1809
+    memory: 219200
+    current_memory: 219200
+    vcpu: 2
+    os:
+      type: hvm
+      arch: i686
+      machine: pc
+      boot: [cdrom]
+    emulator: /usr/bin/qemu-system-i386
+    disks:
+      - {type: file, device: cdrom, source: /home/user/boot.iso, target: hdc, readonly: true}
+      - {type: file, device: disk, source: /home/user/fedora.img, target: hda}
+    interfaces:
+      - {type: network, network: default}
+    graphics:
+      - {type: vnc, port: -1}
+
+- name: From a full XML document, with one structured change on top
+  virt.libvirt.domain:
+    name: web1
+    xml: "{{ lookup('ansible.builtin.file', 'web1.xml') }}"
+    memory: 2GiB
+
+- name: Change a running guest and restart it so the change takes effect
+  virt.libvirt.domain:
+    name: web1
+    vcpu: 4
+    restart: true
+    shutdown_timeout: 300
+    force: true
+
+- name: Converge a whole host in one task
+  virt.libvirt.domain:
+    state: running
+    domains:
+      - {name: web1, memory: 1GiB, os: {type: hvm}, interfaces: [{type: network, network: default}]}
+      - {name: web2, memory: 1GiB, os: {type: hvm}, interfaces: [{type: network, network: default}]}
+
+- name: Remove a guest and its writable disk images
+  virt.libvirt.domain:
+    name: old-guest
+    state: absent
+    remove_storage: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything changed (or would change, in check mode).
+  returned: always
+  type: bool
+changes:
+  description: The names of the fields that changed, for example C(memory), C(interfaces[52:54:00:12:34:56].model), C(state).
+  returned: single form
+  type: list
+  elements: str
+  sample: [memory, "disks[hdb]", state]
+differences:
+  description: Each change with its value before and after (passwords masked).
+  returned: single form
+  type: list
+  elements: dict
+  sample: [{field: memory, before: 524288, after: 1048576}]
+restart_required:
+  description:
+    - Single form - whether the running guest must restart for its changed definition to take effect.
+    - Bulk form - the names of the guests that must restart.
+  returned: always
+  type: raw
+domain:
+  description: The guest after the task (in check mode, as it would be).
+  returned: single form
+  type: dict
+  contains:
+    name: {description: Name., type: str, returned: always}
+    uuid: {description: UUID., type: str, returned: when defined}
+    id: {description: Runtime id, null when not running., type: int, returned: when defined}
+    state: {description: "Power state: running, paused, shutoff, absent ...", type: str, returned: always}
+    autostart: {description: Autostart flag., type: bool, returned: when defined}
+    persistent: {description: Whether the guest has a persistent definition., type: bool, returned: when defined}
+    xml: {description: The persistent definition, passwords masked., type: str, returned: when defined}
+removed_storage:
+  description: Disk images deleted (or that would be) with O(remove_storage=true).
+  returned: when O(state=absent) and the guest existed
+  type: list
+  elements: str
+results:
+  description: Bulk form - one entry per item of O(domains), with its own C(name), C(changed), C(changes), C(restart_required), C(failed), C(msg), C(domain).
+  returned: bulk form
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
+from ansible_collections.virt.libvirt.plugins.module_utils._domain import (
+    DOMAIN_MUTUALLY_EXCLUSIVE, DOMAIN_REQUIRED_ONE_OF, domain_argument_spec, run_domain_module,
+)
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=domain_argument_spec(),
+        mutually_exclusive=DOMAIN_MUTUALLY_EXCLUSIVE,
+        required_one_of=DOMAIN_REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
+    require_libraries(module)
+    try:
+        result = run_domain_module(module.params, module.check_mode, module._diff)
+    except VirtLibvirtError as error:
+        fail_from_error(module, error)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
