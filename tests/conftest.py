@@ -124,3 +124,25 @@ def libvirt_connection():
     yield open_uri
     for connection in opened:
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def image_dir(run_prefix):
+    """A directory the qemu user can read, for this run's disk images; removed after the run."""
+    path = os.path.join("/var/lib/libvirt/images", run_prefix)
+    os.makedirs(path, mode=0o755, exist_ok=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def make_image(image_dir, unique_name):
+    """Create a sparse raw image (or any file) in ``image_dir`` and return its path."""
+
+    def make(label="disk", size=8 * 1024 * 1024, suffix=".img"):
+        path = os.path.join(image_dir, unique_name(label) + suffix)
+        with open(path, "wb") as stream:
+            stream.truncate(size)
+        return path
+
+    return make

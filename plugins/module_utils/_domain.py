@@ -18,7 +18,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._diff import Differen
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
     GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, Console, Disk, Domain,
-    Graphics, Interface, check_unique_disk_targets,
+    Graphics, Interface, check_unique_disk_targets, removable_storage,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 
@@ -224,6 +224,10 @@ class DeclaredDomain:
         values = self._normalize(Graphics, item, option, (
             ("type", "type"), ("port", "port"), ("autoport", "autoport"), ("listen", "listen")))
         values["password"] = item.get("password")
+        if values["type"] == "vnc" and values["password"] is not None and len(values["password"]) > 8:
+            # The VNC protocol's limit; libvirt refuses longer ones, so say it before touching the host.
+            raise ModelError("a VNC password is at most 8 characters, got %d" % len(values["password"]),
+                             option=option + ".password")
         # libvirt's two spellings of "pick a free port": port -1 and autoport yes.
         if values["port"] == -1 or (values["autoport"] and values["port"] is None):
             values["port"], values["autoport"] = -1, True
@@ -764,16 +768,6 @@ class DomainConverger:
         if self.check_mode:
             info["xml"] = desired.to_masked_xml(pretty=False)
         return info
-
-
-def removable_storage(domain):
-    """Paths of writable hard-disk images (never CD-ROM, floppy or read-only media)."""
-    paths = []
-    for disk in domain.disks:
-        if disk.effective_device == "disk" and not disk.readonly and disk.effective_type in ("file", "block") \
-                and disk.source:
-            paths.append(disk.source)
-    return paths
 
 
 def _is_local_uri(uri):

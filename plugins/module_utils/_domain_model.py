@@ -86,6 +86,8 @@ class Interface(xm.XMLModel):
                         "backenddomain", "target", "guest", "model", "driver", "backend", "alias", "rom",
                         "bandwidth", "vlan", "link", "mtu", "coalesce", "teaming", "address", "acpi"]}
 
+    OPTION_LABELS = {"source_dev": "dev"}
+
     type = xm.Field("", attr="type", codec=xm.EnumCodec(INTERFACE_TYPES))
     mac = xm.Field("mac", attr="address", codec=xm.MAC)
     network = xm.Field("source", attr="network")
@@ -130,6 +132,8 @@ class Console(xm.XMLModel):
     TAG = "console"
     CHILD_ORDER = {"": ["source", "protocol", "log", "target", "alias", "address"]}
 
+    OPTION_LABELS = {"source_path": "tty"}
+
     type = xm.Field("", attr="type", codec=xm.EnumCodec(CONSOLE_TYPES))
     tty = xm.Field("", attr="tty")
     source_path = xm.Field("source", attr="path")
@@ -162,6 +166,10 @@ class Domain(xm.XMLModel):
                     "hostdev", "redirdev", "redirfilter", "hub", "watchdog", "memballoon", "rng", "panic",
                     "shmem", "memory", "iommu", "vsock", "crypto"],
     }
+
+    OPTION_LABELS = {"os_type": "os.type", "os_arch": "os.arch", "os_machine": "os.machine", "loader": "os.loader",
+                     "kernel": "os.kernel", "initrd": "os.initrd", "cmdline": "os.cmdline", "root": "os.root",
+                     "boot": "os.boot"}
 
     type = xm.Field("", attr="type", codec=xm.EnumCodec(DOMAIN_TYPES))
     name = xm.Field("name", codec=_NAME_CODEC)
@@ -271,3 +279,12 @@ def guess_disk_bus(target):
 def is_valid_domain_name(name):
     return bool(name) and "/" not in name and not re.search(r"[\x00-\x1f\x7f]", name)
 
+
+def removable_storage(domain):
+    """Paths of writable hard-disk images (never CD-ROM, floppy or read-only media)."""
+    paths = []
+    for disk in domain.disks:
+        if disk.effective_device == "disk" and not disk.readonly and disk.effective_type in ("file", "block") \
+                and disk.source:
+            paths.append(disk.source)
+    return paths

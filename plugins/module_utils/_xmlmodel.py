@@ -552,6 +552,9 @@ class XMLModel:
             if raw is not None:
                 field.normalize(raw, "%s: %s" % (option, field.path + ("/@" + field.attr if field.attr else "")))
 
+    # Field names as the user's options spell them, where they differ (os_type -> os.type).
+    OPTION_LABELS = {}
+
     def apply(self, declared, tracker, prefix=""):
         """Set each declared (already normalised, non-None) value that differs; record it."""
         for name, value in declared.items():
@@ -560,7 +563,7 @@ class XMLModel:
             current = getattr(self, name)
             # Equal after normalisation: the document keeps its own spelling (units, case).
             if current != value:
-                tracker.add(prefix + name, current, value)
+                tracker.add(prefix + self.OPTION_LABELS.get(name, name), current, value)
                 setattr(self, name, value)
 
     # -- tree helpers ---------------------------------------------------------------------------
