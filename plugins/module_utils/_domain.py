@@ -170,6 +170,12 @@ class DeclaredDomain:
     def _opt(self, name):
         return self.prefix + name
 
+    def structured_only(self):
+        """The same declaration without its xml base."""
+        clone = copy.copy(self)
+        clone.base = None
+        return clone
+
     @staticmethod
     def _normalize(model_class, item, option, names):
         fields = model_class.fields()
@@ -304,9 +310,11 @@ def _merge_attributes(target, declared, owned):
 class DomainPlan:
     """The desired definition computed from the current one plus everything declared."""
 
-    def __init__(self, declared, current):
+    def __init__(self, declared, current, composing=False):
         self.declared = declared
         self.current = current
+        # composing: ``current`` is the user's xml and ``declared`` the structured options laid over it.
+        self.composing = composing
         self.tracker = DifferenceTracker()
         if current is not None:
             self.desired = current.copy()
@@ -323,9 +331,15 @@ class DomainPlan:
             if declared.base is not None:
                 self.tracker.add("domain", None, "defined from xml")
         elif declared.base is not None:
-            self._merge_base(declared.base)
+            # The structured options win over the xml: lay them over it first, so that a field set in
+            # both is compared with the guest once, as its final value.
+            composed = DomainPlan(declared.structured_only(), declared.base, composing=True).desired
+            self._merge_base(composed)
         if declared.fields.get("uuid") and self.current is not None and self.current.uuid \
                 and declared.fields["uuid"] != self.current.uuid:
+            if self.composing:
+                raise ModelError("%s conflicts with the uuid %s in xml" % (declared.fields["uuid"], self.current.uuid),
+                                 option=declared.prefix + "uuid")
             raise ModelError("the guest %s exists with uuid %s; a guest's uuid cannot be changed (got %s)"
                              % (declared.name, self.current.uuid, declared.fields["uuid"]),
                              option=declared.prefix + "uuid")
@@ -548,6 +562,27 @@ def _persistent_xml(domain):
         return domain.XMLDesc(flags)
 
 
+def _undefine_flags(domain, definition):
+    """Only the flags this guest needs: drivers refuse flags they do not support (as virsh does)."""
+    def has(probe):
+        try:
+            return bool(probe())
+        except libvirt.libvirtError:
+            return False  # the driver has no such feature, so the guest has none of it
+
+    flags = 0
+    if has(lambda: domain.hasManagedSaveImage(0)):
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+    if has(lambda: domain.snapshotNum(0)):
+        flags |= libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+    if has(lambda: domain.listAllCheckpoints(0)):
+        flags |= getattr(libvirt, "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", 0)
+    if definition.has_nvram():
+        # NVRAM holds the guest's firmware variables: kept, like disk images.
+        flags |= getattr(libvirt, "VIR_DOMAIN_UNDEFINE_KEEP_NVRAM", 0)
+    return flags
+
+
 def _wait_for_shutoff(domain, timeout):
     deadline = time.monotonic() + max(timeout, 0)
     while True:
@@ -715,11 +750,8 @@ class DomainConverger:
             for path in removed_storage:
                 self.tracker.add("storage", path, None)
         if not self.check_mode:
-            flags = 0
-            for flag in ("VIR_DOMAIN_UNDEFINE_MANAGED_SAVE", "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA",
-                         "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", "VIR_DOMAIN_UNDEFINE_KEEP_NVRAM"):
-                flags |= getattr(libvirt, flag, 0)
             if domain.isPersistent():
+                flags = _undefine_flags(domain, before)
                 with translate_libvirt_errors("undefining the guest %s" % name):
                     domain.undefineFlags(flags)
             for path in removed_storage:

@@ -224,6 +224,9 @@ class Domain(xm.XMLModel):
         """A guest document written by a user: checked, runtime data dropped, seed spellings handled."""
         domain = cls.from_xml(text, option)
         domain.element.attrib.pop("id", None)  # runtime id of a running domain, never configuration
+        for console in domain.consoles:
+            if (console.type or "pty") == "pty":
+                console.tty = None  # the pty a running guest got (virsh dumpxml), allocated at each start
         for index, interface in enumerate(domain.interfaces):
             where = "%s: devices/interface[%d]" % (option, index + 1)
             source = interface.element.find("source")
@@ -243,6 +246,15 @@ class Domain(xm.XMLModel):
                 device.validate_raw("%s: devices/%s[%d]" % (option, device_class.TAG, index + 1))
         check_unique_disk_targets(domain.disks, option)
         return domain
+
+    def has_nvram(self):
+        """Whether the guest boots UEFI firmware with a variable store (NVRAM) of its own."""
+        os_element = self.element.find("os")
+        if os_element is None:
+            return False
+        loader = os_element.find("loader")
+        return (os_element.find("nvram") is not None or os_element.get("firmware") == "efi"
+                or (loader is not None and loader.get("type") == "pflash"))
 
     # -- output -----------------------------------------------------------------------------------
     def to_masked_xml(self, pretty=True):

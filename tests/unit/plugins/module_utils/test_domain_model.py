@@ -36,7 +36,9 @@ def test_seed_xen_pv_example():
     (interface,) = domain.interfaces
     assert (interface.type, interface.bridge, interface.mac, interface.script) == (
         "bridge", "xenbr0", "aa:00:00:00:00:11", "/etc/xen/scripts/vif-bridge")
-    assert domain.consoles[0].tty == "/dev/pts/5"
+    # The tty of a pty console is what the running guest got (virsh dumpxml): read, never configured.
+    assert Domain.from_xml(SEED_PV).consoles[0].tty == "/dev/pts/5"
+    assert domain.consoles[0].tty is None and domain.consoles[0].element.tag == "console"
 
 
 def test_seed_lifecycle_snippet():
@@ -186,6 +188,16 @@ def test_user_xml_changes_are_found():
     assert result.tracker.fields == ["memory", "cpu", "devices.controller"]
     assert result.desired.element.find("cpu").get("mode") == "host-passthrough"
     assert result.desired.element.find("devices/video") is not None  # kept
+
+
+def test_structured_options_override_the_xml_once():
+    stored = LIBVIRT_STORED.replace("<memory unit='KiB'>131072</memory>", "<memory unit='KiB'>262144</memory>")
+    user_xml = "<domain type='kvm'><name>g</name><memory>131072</memory><os><type>hvm</type></os></domain>"
+    assert plan({"xml": user_xml, "memory": "256MiB"}, stored).tracker.as_list() == []
+    changed = plan({"xml": user_xml, "memory": "512MiB"}, stored)
+    assert changed.tracker.as_list() == [{"field": "memory", "before": 262144, "after": 524288}]
+    with pytest.raises(ModelError, match="^uuid: .*conflicts with the uuid 4dea24b3"):
+        plan({"xml": LIBVIRT_STORED, "uuid": "00000000-0000-0000-0000-000000000001"}, LIBVIRT_STORED)
 
 
 def test_device_identity_and_purge():
