@@ -10,6 +10,7 @@ import time
 from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
+from ansible_collections.virt.libvirt.plugins.module_utils._bulk import converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
     translate_libvirt_errors,
@@ -104,10 +105,7 @@ DOMAIN_ITEM_SPEC = {
 def domain_argument_spec():
     spec = dict(CONNECTION_ARGUMENT_SPEC)
     spec.update(DOMAIN_ITEM_SPEC)
-    # Bulk items carry no defaults of their own: an item inherits the task-level value.
-    item_spec = {key: {k: v for k, v in value.items() if k != "default"} for key, value in DOMAIN_ITEM_SPEC.items()}
-    item_spec["name"] = dict(item_spec["name"], required=True)
-    spec["domains"] = {"type": "list", "elements": "dict", "options": item_spec}
+    spec["domains"] = {"type": "list", "elements": "dict", "options": item_argument_spec(DOMAIN_ITEM_SPEC)}
     spec["stop_on_error"] = {"type": "bool", "default": False}
     return spec
 
@@ -828,43 +826,12 @@ def run_domain_module(params, check_mode, want_diff):
         return _converge_many(connection, params, check_mode, want_diff)
 
 
-_TASK_LEVEL_DEFAULTS = ("state", "purge_devices", "restart", "force", "shutdown_timeout", "remove_storage",
-                        "autostart")
+# Task-level options a bulk item inherits when it does not set them.
+_TASK_LEVEL_OPTIONS = ("state", "purge_devices", "restart", "force", "shutdown_timeout", "remove_storage",
+                       "autostart")
 
 
 def _converge_many(connection, params, check_mode, want_diff):
-    results, failed = [], []
-    names = [item.get("name") for item in params["domains"]]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise ModelError("the guest %s is listed more than once" % duplicates[0], option="domains")
-    for index, item in enumerate(params["domains"]):
-        merged = {key: value for key, value in item.items() if value is not None}
-        for key in _TASK_LEVEL_DEFAULTS:
-            merged.setdefault(key, params.get(key))
-        prefix = "domains[%d]." % index
-        try:
-            outcome = converge_domain(connection, merged, check_mode, want_diff, prefix)
-            outcome["name"] = item.get("name")
-            outcome["failed"] = False
-        except VirtLibvirtError as error:
-            outcome = {"name": item.get("name"), "failed": True, "msg": str(error), "changed": False,
-                       "changes": [], "restart_required": False}
-            failed.append(outcome)
-        results.append(outcome)
-        if failed and params.get("stop_on_error"):
-            break
-    summary = {
-        "changed": any(r.get("changed") for r in results),
-        "results": results,
-        "restart_required": [r["name"] for r in results if r.get("restart_required")],
-    }
-    if want_diff:
-        summary["diff"] = [dict(r["diff"], before_header=r["name"], after_header=r["name"])
-                           for r in results if r.get("diff") and r.get("changed")]
-    if failed:
-        raise VirtLibvirtError(
-            "%d of %d guests failed: %s" % (len(failed), len(params["domains"]),
-                                            "; ".join("%s: %s" % (r["name"], r["msg"]) for r in failed)),
-            option="domains", **summary)
-    return summary
+    return converge_items(
+        params, "domains", "guest", _TASK_LEVEL_OPTIONS,
+        lambda item, prefix: converge_domain(connection, item, check_mode, want_diff, prefix))
