@@ -342,11 +342,27 @@ class DomainPlan:
                              % (declared.name, self.current.uuid, declared.fields["uuid"]),
                              option=declared.prefix + "uuid")
         desired.apply(declared.fields, self.tracker)
+        self._current_memory_follows_memory()
         for kind, items in declared.devices.items():
             if items is not None:
                 self._apply_devices(kind, items, declared_elements=None)
         if self.current is None:
             self._new_guest_defaults()
+
+    def _current_memory_follows_memory(self):
+        """A declared memory size is what the guest gets at start, unless current_memory is declared too:
+        libvirt keeps the old currentMemory when memory grows, leaving the guest where it was."""
+        declared, current, desired = self.declared, self.current, self.desired
+        if current is None or declared.fields.get("memory") is None or declared.fields.get("current_memory"):
+            return
+        if declared.base is not None and declared.base.current_memory is not None:
+            return
+        if current.current_memory is None or desired.current_memory == desired.memory:
+            return
+        # A guest whose currentMemory was set below its memory on purpose keeps it, unless it no longer fits.
+        if current.current_memory == current.memory or current.current_memory > desired.memory:
+            self.tracker.add("current_memory", desired.current_memory, desired.memory)
+            desired.current_memory = desired.memory
 
     def _new_guest_defaults(self):
         desired, declared = self.desired, self.declared

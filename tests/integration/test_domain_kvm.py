@@ -91,13 +91,14 @@ def test_change_to_a_running_guest(guest, libvirt_connection):
     domain_id = conn.lookupByName(name).ID()
 
     predicted = run_module("domain", dict(guest, state="running", memory="96MiB"), check_mode=True, diff=True)
-    assert predicted.changed and predicted["changes"] == ["memory"] and predicted["restart_required"]
+    assert predicted.changed and predicted["changes"] == ["memory", "current_memory"] and predicted["restart_required"]
     assert "98304" in predicted["diff"]["after"] and "65536" in predicted["diff"]["before"]
     assert "98304" not in persistent_xml(conn, name)  # check mode wrote nothing
 
     changed = run_module("domain", dict(guest, state="running", memory="96MiB"))
     assert changed.changed and changed["restart_required"]
-    assert changed["differences"] == [{"field": "memory", "before": 65536, "after": 98304}]
+    assert changed["differences"] == [{"field": "memory", "before": 65536, "after": 98304},
+                                      {"field": "current_memory", "before": 65536, "after": 98304}]
     assert "<memory unit='KiB'>98304</memory>" in persistent_xml(conn, name)
     assert conn.lookupByName(name).ID() == domain_id  # not restarted
 

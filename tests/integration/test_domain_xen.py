@@ -69,7 +69,7 @@ def test_seed_xen_hvm_guest(test_driver_uri, unique_name, libvirt_connection):
         assert not run_module("domain", args).changed
         # structured options on top of the same document: one field changes
         changed = run_module("domain", dict(args, memory="1GiB", features=["acpi", "apic"]), diff=True)
-        assert changed.changed and changed["changes"] == ["memory", "features"]
+        assert changed.changed and changed["changes"] == ["memory", "features", "current_memory"]
         assert "<pae/>" in changed["diff"]["before"] and "<pae/>" not in changed["diff"]["after"]
         assert not run_module("domain", dict(args, memory="1GiB", features=["acpi", "apic"])).changed
     finally:

@@ -26,6 +26,7 @@ class CallbackModule(CallbackBase):
             return
         record = {
             "task": result._task.get_name(),
+            "action": result._task.action,
             "host": result._host.get_name(),
             "status": status,
             "result": result._result,

@@ -200,6 +200,16 @@ def test_structured_options_override_the_xml_once():
         plan({"xml": LIBVIRT_STORED, "uuid": "00000000-0000-0000-0000-000000000001"}, LIBVIRT_STORED)
 
 
+def test_current_memory_follows_a_declared_memory():
+    grown = plan({"memory": "256MiB"}, LIBVIRT_STORED)
+    assert grown.tracker.as_list() == [{"field": "memory", "before": 131072, "after": 262144},
+                                       {"field": "current_memory", "before": 131072, "after": 262144}]
+    ballooned = LIBVIRT_STORED.replace("<currentMemory unit='KiB'>131072", "<currentMemory unit='KiB'>65536")
+    assert plan({"memory": "256MiB"}, ballooned).tracker.fields == ["memory"]  # set below memory on purpose
+    assert plan({"memory": "32MiB"}, ballooned).tracker.fields == ["memory", "current_memory"]  # no longer fits
+    assert plan({"memory": "256MiB", "current_memory": "128MiB"}, LIBVIRT_STORED).tracker.fields == ["memory"]
+
+
 def test_device_identity_and_purge():
     declared = {"disks": [{"target": "hda", "source": "/img/b.img"}, {"target": "vdb", "source": "/img/c.img"}],
                 "interfaces": [{"type": "user", "model": "virtio"}]}
