@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
           qemu-system-x86 dnsmasq-base libvirt-daemon-config-network iptables
-          rpm dnf python3-dnf createrepo-c iproute2 procps)
+          rpm dnf python3-dnf createrepo-c iproute2 procps ipxe-qemu)
 
 missing=()
 for p in "${packages[@]}"; do
