@@ -1,0 +1,77 @@
+"""The libvirt_host role on this machine, which has no systemd: check mode, a real run that starts a
+stopped libvirt daemon directly, and an idempotent second run."""
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+
+from tests.support.harness import REPO, run_playbook
+
+pytestmark = pytest.mark.integration
+
+# virtlockd is a real libvirt daemon this machine does not need: the role can start it for real without
+# disturbing the libvirtd the other tests use.
+EXTRA_DAEMON = "virtlockd"
+
+
+def daemon_running(name):
+    return subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def playbook(tmp_path):
+    path = tmp_path / "libvirt_host.yml"
+    path.write_text(textwrap.dedent("""\
+        - hosts: localhost
+          gather_facts: true
+          roles:
+            - role: virt.libvirt.libvirt_host
+              vars:
+                libvirt_host_direct_daemons: [virtlogd, libvirtd, %s]
+        """ % EXTRA_DAEMON))
+    started_here = not daemon_running(EXTRA_DAEMON)
+    yield path
+    if started_here:
+        subprocess.run(["pkill", "-x", EXTRA_DAEMON])
+
+
+def test_role_installs_starts_and_is_idempotent(playbook):
+    if daemon_running(EXTRA_DAEMON):
+        subprocess.run(["pkill", "-x", EXTRA_DAEMON], check=True)
+
+    predicted = run_playbook(playbook, check=True)
+    assert predicted.returncode == 0, predicted.stdout[-4000:]
+    assert "virt.libvirt.libvirt_host : Daemons a real run would start (check mode)" in predicted.changed_tasks()
+    assert not daemon_running(EXTRA_DAEMON)  # check mode started nothing
+
+    applied = run_playbook(playbook)
+    assert applied.returncode == 0, applied.stdout[-4000:]
+    assert "virt.libvirt.libvirt_host : Start the daemons that do not run" in applied.changed_tasks()
+    assert daemon_running(EXTRA_DAEMON)
+    version = applied.task("virt.libvirt.libvirt_host : Wait until qemu:///system answers")
+    assert "Running hypervisor: QEMU" in version["stdout"]
+    # the bindings the modules need on a managed host are there for the system Python
+    subprocess.run(["/usr/bin/python3", "-c", "import libvirt, lxml"], check=True)
+
+    again = run_playbook(playbook)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert again.changed_tasks() == []
+    checked_again = run_playbook(playbook, check=True)
+    assert checked_again.changed_tasks() == []
+
+
+def test_argument_specs_refuse_bad_values(tmp_path):
+    path = tmp_path / "bad.yml"
+    path.write_text(textwrap.dedent("""\
+        - hosts: localhost
+          gather_facts: false
+          roles:
+            - role: virt.libvirt.libvirt_host
+              vars:
+                libvirt_host_hypervisor: vmware
+        """))
+    refused = run_playbook(path)
+    assert refused.returncode != 0
+    assert "libvirt_host_hypervisor" in refused.stdout and "vmware" in refused.stdout
