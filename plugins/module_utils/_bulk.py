@@ -4,7 +4,13 @@
 """The bulk form shared by the modules: converge every item of a list over one connection."""
 from __future__ import annotations
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+
+# The bulk option itself (domains, networks): its items are checked here, against the single form's own
+# argument spec, so the items' options are documented once, as the single form's.
+BULK_OPTION_SPEC = {"type": "list", "elements": "dict"}
 
 
 def item_argument_spec(single_spec):
@@ -15,30 +21,43 @@ def item_argument_spec(single_spec):
     return spec
 
 
-def converge_items(params, option, noun, task_level_options, converge_one):
+def _validated(validator, item, prefix):
+    if not isinstance(item, dict):
+        raise ModelError("must be a dictionary of options, got %s" % type(item).__name__, option=prefix[:-1])
+    checked = validator.validate(item)
+    if checked.error_messages:
+        raise ModelError("; ".join(checked.error_messages), option=prefix[:-1])
+    return checked.validated_parameters
+
+
+def converge_items(params, option, noun, task_level_options, item_spec, converge_one):
     """Converge each item of ``params[option]`` with ``converge_one(item_params, prefix)``.
 
-    A failing item does not stop the others unless ``stop_on_error``; the whole task fails at the end
-    naming every failed item, and its result still carries every item's own outcome.
+    Each item is checked against ``item_spec`` first. A failing item does not stop the others unless
+    ``stop_on_error``; the whole task fails at the end naming every failed item, and its result still
+    carries every item's own outcome.
     """
+    validator = ArgumentSpecValidator(item_spec)
     items = params[option]
-    names = [item.get("name") for item in items]
+    names = [item.get("name") for item in items if isinstance(item, dict)]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ModelError("the %s %s is listed more than once" % (noun, duplicates[0]), option=option)
     results, failed = [], []
     for index, item in enumerate(items):
-        merged = {key: value for key, value in item.items() if value is not None}
-        for key in task_level_options:
-            merged.setdefault(key, params.get(key))
+        prefix = "%s[%d]." % (option, index)
         try:
-            outcome = converge_one(merged, "%s[%d]." % (option, index))
+            checked = _validated(validator, item, prefix)
+            merged = {key: value for key, value in checked.items() if value is not None}
+            for key in task_level_options:
+                merged.setdefault(key, params.get(key))
+            outcome = converge_one(merged, prefix)
             outcome["failed"] = False
         except VirtLibvirtError as error:
             outcome = {"failed": True, "msg": str(error), "changed": False, "changes": [],
                        "restart_required": False}
             failed.append(outcome)
-        outcome["name"] = item.get("name")
+        outcome["name"] = item.get("name") if isinstance(item, dict) else None
         results.append(outcome)
         if failed and params.get("stop_on_error"):
             break

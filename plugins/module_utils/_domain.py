@@ -10,7 +10,7 @@ import time
 from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
-from ansible_collections.virt.libvirt.plugins.module_utils._bulk import converge_items, item_argument_spec
+from ansible_collections.virt.libvirt.plugins.module_utils._bulk import BULK_OPTION_SPEC, converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
     translate_libvirt_errors,
@@ -105,7 +105,7 @@ DOMAIN_ITEM_SPEC = {
 def domain_argument_spec():
     spec = dict(CONNECTION_ARGUMENT_SPEC)
     spec.update(DOMAIN_ITEM_SPEC)
-    spec["domains"] = {"type": "list", "elements": "dict", "options": item_argument_spec(DOMAIN_ITEM_SPEC)}
+    spec["domains"] = dict(BULK_OPTION_SPEC)
     spec["stop_on_error"] = {"type": "bool", "default": False}
     return spec
 
@@ -842,6 +842,8 @@ def run_domain_module(params, check_mode, want_diff):
         return _converge_many(connection, params, check_mode, want_diff)
 
 
+_DOMAIN_ITEM_SPEC = item_argument_spec(DOMAIN_ITEM_SPEC)
+
 # Task-level options a bulk item inherits when it does not set them.
 _TASK_LEVEL_OPTIONS = ("state", "purge_devices", "restart", "force", "shutdown_timeout", "remove_storage",
                        "autostart")
@@ -849,5 +851,5 @@ _TASK_LEVEL_OPTIONS = ("state", "purge_devices", "restart", "force", "shutdown_t
 
 def _converge_many(connection, params, check_mode, want_diff):
     return converge_items(
-        params, "domains", "guest", _TASK_LEVEL_OPTIONS,
+        params, "domains", "guest", _TASK_LEVEL_OPTIONS, _DOMAIN_ITEM_SPEC,
         lambda item, prefix: converge_domain(connection, item, check_mode, want_diff, prefix))

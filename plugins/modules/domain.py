@@ -43,9 +43,10 @@ options:
     type: str
   domains:
     description:
-      - Bulk form. A list of guests, each taking the same options as the single form (O(name) required in
-        each). Task-level O(state), O(purge_devices), O(restart), O(force), O(shutdown_timeout),
-        O(remove_storage) and O(autostart) apply to items that do not set them.
+      - Bulk form. A list of guests, each a dictionary taking the same options as the single form (O(name)
+        required in each, O(uri) and O(stop_on_error) only at task level), checked like them. Task-level
+        O(state), O(purge_devices), O(restart), O(force), O(shutdown_timeout), O(remove_storage) and
+        O(autostart) apply to items that do not set them.
       - Mutually exclusive with O(name). One connection; every item is converged and reported in
         RV(results); a failing item does not stop the others unless O(stop_on_error=true), and the task
         fails at the end naming every failed item.
@@ -196,7 +197,7 @@ options:
         description: The kind of interface.
         type: str
         required: true
-        choices: [user, network, bridge, ethernet, mcast, server, client, udp, direct, hostdev, vhostuser, vdpa, null, vds]
+        choices: [user, network, bridge, ethernet, mcast, server, client, udp, direct, hostdev, vhostuser, vdpa, "null", vds]
       network:
         description: The libvirt network (type V(network)).
         type: str
@@ -237,7 +238,7 @@ options:
       type:
         description: Console type; V(pty) when omitted.
         type: str
-        choices: [pty, dev, file, null, vc, stdio, tcp, udp, unix, spicevmc]
+        choices: [pty, dev, file, "null", vc, stdio, tcp, udp, unix, spicevmc]
       tty:
         description: For type V(dev), the host device path.
         type: str
