@@ -53,9 +53,9 @@ def guest_facts(guest):
     overrides = {}
     for domain in guest.domains:
         domain_entries = domain.machine_entries
-        if domain.emulator or domain.loader or domain_entries:
+        if domain.emulator or domain_entries:
             overrides[domain.type] = {
-                "emulator": domain.emulator, "loader": domain.loader, "machines": domain.machines,
+                "emulator": domain.emulator, "machines": domain.machines,
                 "machine_aliases": _aliases(domain_entries),
             }
     settings = {}

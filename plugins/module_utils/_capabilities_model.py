@@ -103,14 +103,13 @@ class Machine(xm.XMLModel):
 
 
 class GuestDomain(xm.XMLModel):
-    """``<domain type='kvm'>``, optionally with an emulator, loader and machines of its own."""
+    """``<domain type='kvm'>``, optionally with an emulator and machines of its own."""
 
     TAG = "domain"
-    CHILD_ORDER = {"": ["emulator", "loader", "machine"]}
+    CHILD_ORDER = {"": ["emulator", "machine"]}
 
     type = xm.Field("", attr="type")
     emulator = xm.Field("emulator")
-    loader = xm.Field("loader")
     machines = xm.ListField("", "machine")
 
     @property
@@ -438,27 +437,29 @@ class CpuModel(xm.XMLModel):
     canonical = xm.Field("", attr="canonical")
 
 
-class CpuMode(SupportBlock):
+class CpuMode(xm.XMLModel):
     """``<mode name='host-model' supported='yes'>``: a CPU mode and, for host-model, the CPU it gives;
     for custom, the named models and whether each is usable on this host."""
 
     TAG = "mode"
 
     name = xm.Field("", attr="name")
+    supported = xm.Field("", attr="supported", codec=xm.BOOL)
     host_model = xm.Field("model", doc="the model host-model expands to")
     host_model_fallback = xm.Field("model", attr="fallback")
     vendor = xm.Field("vendor")
 
     @property
     def models(self):
+        """The custom mode's models (host-model's single <model> carries no usable attribute)."""
         return [model for model in self.children("", "model", CpuModel) if model.usable is not None]
 
     def features_with_policy(self, policy):
         return [feature.get("name") for feature in self.element.findall("feature") if feature.get("policy") == policy]
 
     def as_dict(self):
-        result = super().as_dict()
-        result.pop("model", None)  # a leaf that _scalar would read; described below instead
+        result = SupportBlock(self.element).as_dict()
+        result.pop("model", None)  # leaves the generic reading picks up; described below instead
         result.pop("vendor", None)
         if self.name == "host-model":
             result.update({"model": self.host_model, "fallback": self.host_model_fallback, "vendor": self.vendor,
@@ -468,6 +469,9 @@ class CpuMode(SupportBlock):
         if models:
             result["models"] = [model.name for model in models]
             result["usable_models"] = [model.name for model in models if model.usable is True]
+            aliases = {model.name: model.canonical for model in models if model.canonical}
+            if aliases:
+                result["model_aliases"] = aliases
         return result
 
 

@@ -386,7 +386,7 @@ ansible_facts:
               returned: always
               sample: {acpi: {default: true, toggle: true}}
             domain_type_overrides:
-              description: For domain types with an emulator, loader or machines of their own - C(emulator), C(loader), C(machines), C(machine_aliases).
+              description: For domain types with an emulator or machines of their own (libvirt's C(<domain type='kvm'><emulator>)) - C(emulator), C(machines), C(machine_aliases).
               type: dict
               returned: always
         domain_capabilities:
@@ -478,7 +478,7 @@ ansible_facts:
               type: dict
               returned: always
             cpu_modes:
-              description: Each CPU mode by name with C(supported) and its enums; C(host-model) adds C(model), C(vendor), C(fallback), C(features_required), C(features_disabled); C(custom) adds C(models) and C(usable_models).
+              description: Each CPU mode by name with C(supported) and its enums; C(host-model) adds C(model), C(vendor), C(fallback), C(features_required), C(features_disabled); C(custom) adds C(models), C(usable_models) and, where libvirt names them, C(model_aliases) (alias to canonical model).
               type: dict
               returned: always
             memory_backing:
