@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
+"""The logic behind virt.libvirt.xenpv_drivers: gather the host's facts, then apply _xenpv_rules.
+
+Read-only: the release file, the machine architecture, the RPM database (``rpm -q`` through
+module.run_command) and the named guests' persistent definitions over a read-only libvirt
+connection. Installing is the xenpv_win role's job.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import re
+
+from ansible_collections.virt.libvirt.plugins.module_utils import _xenpv_rules as rules
+from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
+    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
+)
+from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+
+# Mirrored by the DOCUMENTATION of plugins/modules/xenpv_drivers.py.
+GUEST_SPEC = {
+    "name": {"type": "str"},
+    "os": {"type": "str", "required": True},
+    "arch": {"type": "int", "choices": [32, 64]},
+    "free_space_mb": {"type": "int"},
+}
+
+
+def xenpv_argument_spec():
+    spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update({
+        "guests": {"type": "list", "elements": "dict", "default": [], "options": GUEST_SPEC},
+        "debug": {"type": "bool", "default": False},
+        "release_file": {"type": "path", "default": "/etc/redhat-release"},
+        "host_arch": {"type": "str"},
+        "accept_rebuilds": {"type": "bool", "default": False},
+        "package_names": {"type": "dict", "default": {}},
+        "installroot": {"type": "path", "default": "/"},
+        "fail_on_problems": {"type": "bool", "default": True},
+    })
+    return spec
+
+
+def required_libraries(params):
+    """lxml always (the domain model); libvirt-python only when a named guest must be read."""
+    if any((guest or {}).get("name") for guest in params.get("guests") or []):
+        return ("lxml", "libvirt")
+    return ("lxml",)
+
+
+_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
+
+
+def package_name_map(names):
+    """The seed's package names mapped to the repository's own (identity unless overridden)."""
+    mapping = dict((name, name) for name in rules.SEED_PACKAGES)
+    for seed_name, own_name in (names or {}).items():
+        option = "package_names.%s" % seed_name
+        if seed_name not in rules.SEED_PACKAGES:
+            raise ModelError("%r is not one of the seed's package names (%s)"
+                             % (seed_name, ", ".join(rules.SEED_PACKAGES)), option="package_names")
+        if not isinstance(own_name, str) or not _PACKAGE_NAME.match(own_name):
+            raise ModelError("must be a package name (letters, digits, '.', '_', '+', '-'), got %r" % (own_name,),
+                             option=option)
+        mapping[seed_name] = own_name
+    own_names = list(mapping.values())
+    duplicates = sorted(set(name for name in own_names if own_names.count(name) > 1))
+    if duplicates:
+        raise ModelError("two seed packages map to the same package %r" % duplicates[0], option="package_names")
+    return mapping
+
+
+def read_release(path):
+    """The release file's text, or (None, why) when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            return stream.read(4096), None
+    except (IOError, OSError) as error:
+        return None, error.strerror or str(error)
+
+
+class PackageDatabase:
+    """The host's RPM database, queried with ``rpm`` through module.run_command."""
+
+    _QUERY_FORMAT = "%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}.%{ARCH}\n"
+
+    def __init__(self, module, installroot):
+        self.module = module
+        self.installroot = installroot or "/"
+        self.rpm = module.get_bin_path("rpm")
+
+    def _command(self, *arguments):
+        command = [self.rpm]
+        if self.installroot != "/":
+            command += ["--root", self.installroot]
+        return command + list(arguments)
+
+    def query(self, names):
+        """``{name: version}`` of the installed ``names``; raises VirtLibvirtError when rpm fails."""
+        rc, stdout, stderr = self.module.run_command(self._command("-q", "--qf", self._QUERY_FORMAT) + list(names))
+        installed, not_installed = {}, []
+        for line in stdout.splitlines():
+            if "\t" in line:
+                name, version = line.split("\t", 1)
+                installed[name] = version
+            elif line.strip().endswith("is not installed"):
+                not_installed.append(line)
+        if rc != 0 and len(not_installed) != rc:
+            # rpm's exit code counts the names not installed; anything else is a broken database.
+            raise VirtLibvirtError("querying the package database with rpm failed (rc=%d): %s"
+                                   % (rc, (stderr or stdout).strip()), option="installroot")
+        return installed
+
+    def media(self, name):
+        """The first ISO image the installed package ``name`` carries (its driver media), on the host."""
+        rc, stdout, _stderr = self.module.run_command(self._command("-ql", name))
+        if rc != 0:
+            return None
+        for path in stdout.splitlines():
+            if path.lower().endswith(".iso"):
+                return os.path.join(self.installroot, path.lstrip("/")) if self.installroot != "/" else path
+        return None
+
+
+def read_definitions(uri, guests):
+    """Parsed persistent definitions of the named guests, and why the missing ones could not be read."""
+    definitions, lookup_errors = {}, {}
+    names = [guest.name for guest in guests if guest.name]
+    if not names:
+        return definitions, lookup_errors
+    with LibvirtConnection(uri, read_only=True) as connection:
+        for name in names:
+            try:
+                domain = connection.conn.lookupByName(name)
+            except libvirt.libvirtError as error:
+                if not is_libvirt_error(error, libvirt.VIR_ERR_NO_DOMAIN):
+                    raise VirtLibvirtError("looking up the guest %s failed: %s" % (name, libvirt_error_text(error)),
+                                           option="guests", libvirt_message=libvirt_error_text(error)) from None
+                lookup_errors[name] = "no domain named %r at %s" % (name, connection.uri)
+                continue
+            xml = connection.call("reading the definition of %s" % name, domain.XMLDesc,
+                                  libvirt.VIR_DOMAIN_XML_INACTIVE)
+            definitions[name] = Domain.from_xml(xml, option="guests")
+    return definitions, lookup_errors
+
+
+def _mapped(names, mapping):
+    return [mapping[name] for name in names]
+
+
+def run_xenpv_check(module):
+    """Apply every rule to the host and the declared guests; returns the module's result.
+
+    Raises ModelError for bad input before reading anything, and VirtLibvirtError listing every
+    problem when ``fail_on_problems`` is set (the result travels with it).
+    """
+    params = module.params
+    guests = rules.normalize_guests(params.get("guests"))
+    mapping = package_name_map(params.get("package_names"))
+    installroot = params.get("installroot") or "/"
+    if not os.path.isdir(installroot):
+        raise ModelError("%s is not a directory" % installroot, option="installroot")
+    release_file = params.get("release_file") or "/etc/redhat-release"
+    release_text, release_error = read_release(release_file)
+    machine = params.get("host_arch") or platform.machine()
+    definitions, lookup_errors = read_definitions(params.get("uri"), guests)
+
+    evaluation = rules.evaluate(
+        {"release_text": release_text,
+         "release_source": "%s (%s)" % (release_file, release_error) if release_error else release_file,
+         "machine": machine, "is_root": os.geteuid() == 0},
+        guests, definitions, lookup_errors, debug=params.get("debug"),
+        accept_rebuilds=params.get("accept_rebuilds"))
+
+    problems = evaluation["problems"]
+    database = PackageDatabase(module, installroot)
+    installed_versions, media = {}, {}
+    if database.rpm is None:
+        problems.append(rules.problem(
+            "host_no_package_database",
+            "the host has no rpm command, so its package database cannot be read; Red Hat Enterprise Linux "
+            "hosts keep their packages in RPM"))
+    else:
+        installed_versions = database.query([mapping[name] for name in rules.SEED_PACKAGES])
+        for seed_name in rules.SEED_PACKAGES:
+            if mapping[seed_name] in installed_versions:
+                path = database.media(mapping[seed_name])
+                if path:
+                    media[seed_name] = path
+    needed = _mapped(evaluation["packages"], mapping)
+    installed = [mapping[name] for name in rules.SEED_PACKAGES if mapping[name] in installed_versions]
+    result = {
+        "changed": False,
+        "host": evaluation["host"],
+        "packages": needed,
+        "installed": installed,
+        "installed_versions": installed_versions,
+        "missing": [name for name in needed if name not in installed_versions],
+        "package_names": mapping,
+        "media": media,
+        "problems": problems,
+        "notes": evaluation["notes"],
+        "guests": evaluation["guests"],
+        "supported": not problems,
+    }
+    if problems and params.get("fail_on_problems"):
+        raise VirtLibvirtError(rules.describe_problems(problems), **result)
+    return result
