@@ -1,0 +1,988 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
+"""Converging one virtual network (or a list of them) on libvirt: the logic behind virt.libvirt.network.
+
+A declared network is compared with the network's persistent definition field by field. Static DHCP
+hosts of an active network are changed live with libvirt's network update API (dnsmasq re-reads its
+hosts file; the bridge and the guests on it are not touched); every other change to an active network
+is written to its definition and reported as ``restart_required`` unless ``restart`` is set.
+"""
+from __future__ import annotations
+
+import copy
+import ipaddress
+
+from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
+from ansible_collections.virt.libvirt.plugins.module_utils._bulk import converge_items, item_argument_spec
+from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
+    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
+    translate_libvirt_errors,
+)
+from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
+    FORWARD_CHOICES, HOST_MODES, IP_FAMILIES, DeviceNameCodec, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec,
+    IpAddress, IpAddressCodec, NetmaskCodec, Network, classful_prefix, describe_host, family_of,
+    host_identity, netmask_to_prefix,
+)
+
+STATES = ("present", "active", "inactive", "absent")
+
+# -- argument spec (the module file and the bulk form's items share it) ----------------------------
+_RANGE_SPEC = {
+    "start": {"type": "str", "required": True},
+    "end": {"type": "str", "required": True},
+}
+_HOST_SPEC = {
+    "mac": {"type": "str"},
+    "id": {"type": "str"},
+    "name": {"type": "str"},
+    "ip": {"type": "str", "required": True},
+}
+_DHCP_SPEC = {
+    "enabled": {"type": "bool", "default": True},
+    "range": {"type": "dict", "options": _RANGE_SPEC},
+    "ranges": {"type": "list", "elements": "dict", "options": _RANGE_SPEC},
+    "hosts": {"type": "list", "elements": "dict", "options": _HOST_SPEC},
+}
+_IP_SPEC = {
+    "address": {"type": "str", "required": True},
+    "prefix": {"type": "int"},
+    "netmask": {"type": "str"},
+    "family": {"type": "str", "choices": list(IP_FAMILIES)},
+    "dhcp": {"type": "dict", "options": _DHCP_SPEC},
+}
+_BRIDGE_SPEC = {
+    "name": {"type": "str"},
+    "stp": {"type": "bool"},
+    "delay": {"type": "int"},
+}
+_FORWARD_SPEC = {
+    "mode": {"type": "str", "choices": list(FORWARD_CHOICES)},
+    "dev": {"type": "str"},
+}
+
+NETWORK_ITEM_SPEC = {
+    "name": {"type": "str"},
+    "state": {"type": "str", "default": "present", "choices": list(STATES)},
+    "autostart": {"type": "bool"},
+    "restart": {"type": "bool", "default": False},
+    "xml": {"type": "str"},
+    "uuid": {"type": "str"},
+    "bridge": {"type": "dict", "options": _BRIDGE_SPEC},
+    "forward": {"type": "dict", "options": _FORWARD_SPEC},
+    "domain": {"type": "str"},
+    "mtu": {"type": "int"},
+    "mac": {"type": "str"},
+    "ips": {"type": "list", "elements": "dict", "options": _IP_SPEC},
+}
+
+
+def network_argument_spec():
+    spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update(NETWORK_ITEM_SPEC)
+    spec["networks"] = {"type": "list", "elements": "dict", "options": item_argument_spec(NETWORK_ITEM_SPEC)}
+    spec["stop_on_error"] = {"type": "bool", "default": False}
+    return spec
+
+
+NETWORK_MUTUALLY_EXCLUSIVE = [("name", "networks")]
+NETWORK_REQUIRED_ONE_OF = [("name", "networks")]
+
+_BRIDGE_NAME = DeviceNameCodec()
+_DNS_NAME = DnsNameCodec()
+_DUID = DuidCodec()
+_NETMASK = NetmaskCodec()
+_FAMILY = xm.EnumCodec(IP_FAMILIES)
+_FORWARD_MODE = xm.EnumCodec(FORWARD_CHOICES)
+_CODECS_BY_FAMILY = {family: IpAddressCodec(family) for family in IP_FAMILIES}
+# The scalar fields of the model a task declares, with the option that names each.
+_SCALAR_OPTIONS = (("uuid", "uuid"), ("bridge_name", "bridge.name"), ("bridge_stp", "bridge.stp"),
+                   ("bridge_delay", "bridge.delay"), ("forward_mode", "forward.mode"), ("forward_dev", "forward.dev"),
+                   ("domain_name", "domain"), ("mtu", "mtu"), ("mac", "mac"))
+
+
+# -- declared state --------------------------------------------------------------------------------
+class DeclaredNetwork:
+    """The user's options (and the ``xml`` base under them), validated and normalised.
+
+    Nothing here talks to libvirt: every error in the input is found before the host is touched.
+    ``fields`` holds the scalar values (None: not declared; '' for ``forward.dev`` and ``domain``:
+    remove it). ``ips`` is None when not declared, else the whole list of addresses.
+    """
+
+    def __init__(self, params, prefix=""):
+        self.prefix = prefix
+        name = params.get("name")
+        if name is None or not str(name).strip():
+            raise ModelError("is required", option=self._opt("name"))
+        self.name = Network.fields()["name"].normalize(name, self._opt("name"))
+        self.base = Network.from_user_xml(params["xml"], self._opt("xml")) if params.get("xml") else None
+        if self.base is not None and self.base.name and self.base.name != self.name:
+            raise ModelError("names the network %r but the task's name is %r" % (self.base.name, self.name),
+                             option=self._opt("xml"))
+        own_fields, own_ips = self._normalize(params, self.prefix)
+        if self.base is not None:
+            base_fields, base_ips = self._normalize(options_from_document(self.base), self._opt("xml: "))
+            templates = {ip.address: ip.element for ip in self.base.ips}
+        else:
+            base_fields, base_ips, templates = {}, None, {}
+        self.fields = {key: own_fields[key] if own_fields[key] is not None else base_fields.get(key)
+                       for key in own_fields}
+        self.ips = own_ips if own_ips is not None else base_ips
+        for ip in self.ips or []:
+            ip["element"] = templates.get(ip["address"])
+        self._check_combination()
+
+    def _opt(self, name):
+        return self.prefix + name
+
+    def option(self, field):
+        """The option naming a scalar field (``bridge_name`` -> ``bridge.name``)."""
+        return self._opt(dict(_SCALAR_OPTIONS)[field])
+
+    # -- normalisation -------------------------------------------------------------------------
+    def _normalize(self, options, prefix):
+        fields = Network.fields()
+        bridge = options.get("bridge") or {}
+        forward = options.get("forward") or {}
+        values = {
+            "uuid": fields["uuid"].normalize(options.get("uuid"), prefix + "uuid"),
+            "bridge_name": _BRIDGE_NAME.normalize(bridge["name"], prefix + "bridge.name")
+            if bridge.get("name") is not None else None,
+            "bridge_stp": xm.BOOL.normalize(bridge["stp"], prefix + "bridge.stp")
+            if bridge.get("stp") is not None else None,
+            "bridge_delay": fields["bridge_delay"].normalize(bridge.get("delay"), prefix + "bridge.delay"),
+            "forward_mode": _FORWARD_MODE.normalize(forward["mode"], prefix + "forward.mode")
+            if forward.get("mode") is not None else None,
+            "forward_dev": _removable(forward.get("dev"), _BRIDGE_NAME, prefix + "forward.dev"),
+            "domain_name": _removable(options.get("domain"), _DNS_NAME, prefix + "domain"),
+            "mtu": fields["mtu"].normalize(options.get("mtu"), prefix + "mtu"),
+            "mac": fields["mac"].normalize(options.get("mac"), prefix + "mac"),
+        }
+        ips = options.get("ips")
+        if ips is None:
+            return values, None
+        if not isinstance(ips, (list, tuple)):
+            raise ModelError("must be a list of addresses", option=prefix + "ips")
+        normalized = [self._ip(item or {}, "%sips[%d]" % (prefix, index)) for index, item in enumerate(ips)]
+        seen = {}
+        for ip in normalized:
+            if ip["address"] in seen:
+                raise ModelError("%s is declared twice (also in %s)" % (ip["address"], seen[ip["address"]]),
+                                 option=ip["option"] + ".address")
+            seen[ip["address"]] = ip["option"]
+        return values, normalized
+
+    def _ip(self, item, option):
+        if item.get("address") in (None, ""):
+            raise ModelError("is required", option=option + ".address")
+        address = IpAddressCodec().normalize(item["address"], option + ".address")
+        family = family_of(address)
+        declared_family = _FAMILY.normalize(item["family"], option + ".family") if item.get("family") else None
+        if declared_family and declared_family != family:
+            raise ModelError("is %s but %s is an %s address" % (declared_family, address, family.replace("ip", "IP")),
+                             option=option + ".family")
+        prefix, netmask = item.get("prefix"), item.get("netmask")
+        if prefix is not None and netmask not in (None, ""):
+            raise ModelError("give prefix or netmask, not both", option=option + ".netmask")
+        length, spelling = None, None
+        if netmask not in (None, ""):
+            if family == "ipv6":
+                raise ModelError("an IPv6 address takes a prefix (such as 64), not a netmask", option=option + ".netmask")
+            length, spelling = netmask_to_prefix(_NETMASK.normalize(netmask, option + ".netmask")), "netmask"
+        elif prefix is not None:
+            length = xm.INT.normalize(prefix, option + ".prefix")
+            maximum = 32 if family == "ipv4" else 128
+            if not 0 < length <= maximum:
+                raise ModelError("%d is outside 1-%d, the prefix lengths of an %s address"
+                                 % (length, maximum, family.replace("ip", "IP")), option=option + ".prefix")
+            spelling = "prefix"
+        elif classful_prefix(address) is None:
+            raise ModelError("%s has no address class; give its prefix" % address, option=option + ".prefix")
+        return {"address": address, "family": family, "declared_family": declared_family, "prefix": length,
+                "spelling": spelling, "dhcp": self._dhcp(item.get("dhcp"), option + ".dhcp", family),
+                "option": option, "element": None}
+
+    def _dhcp(self, item, option, family):
+        if item is None:
+            return None
+        if not isinstance(item, dict):
+            raise ModelError("must be a dictionary", option=option)
+        codec = _CODECS_BY_FAMILY[family]
+        if item.get("range") is not None and item.get("ranges") is not None:
+            raise ModelError("give range or ranges, not both", option=option + ".ranges")
+        ranges = None
+        if item.get("range") is not None:
+            ranges = [self._range(item["range"], option + ".range", codec)]
+        elif item.get("ranges") is not None:
+            ranges = [self._range(entry or {}, "%s.ranges[%d]" % (option, index), codec)
+                      for index, entry in enumerate(item["ranges"])]
+        hosts = None
+        if item.get("hosts") is not None:
+            hosts = [self._host(entry or {}, "%s.hosts[%d]" % (option, index), family, codec)
+                     for index, entry in enumerate(item["hosts"])]
+            _check_unique_hosts(hosts, option + ".hosts")
+        enabled = item.get("enabled")
+        if enabled is not None and not xm.BOOL.normalize(enabled, option + ".enabled"):
+            if ranges or hosts:
+                raise ModelError("is false, so the address serves no DHCP, but ranges or hosts are declared",
+                                 option=option + ".enabled")
+            ranges, hosts = [], []
+        return {"ranges": ranges, "hosts": hosts, "option": option}
+
+    @staticmethod
+    def _range(item, option, codec):
+        for key in ("start", "end"):
+            if item.get(key) in (None, ""):
+                raise ModelError("is required", option="%s.%s" % (option, key))
+        start = codec.normalize(item["start"], option + ".start")
+        end = codec.normalize(item["end"], option + ".end")
+        if ipaddress.ip_address(start) > ipaddress.ip_address(end):
+            raise ModelError("starts at %s, after its end %s" % (start, end), option=option)
+        return {"start": start, "end": end, "option": option}
+
+    @staticmethod
+    def _host(item, option, family, codec):
+        if item.get("ip") in (None, ""):
+            raise ModelError("is required", option=option + ".ip")
+        host = {
+            "mac": xm.MAC.normalize(item["mac"], option + ".mac") if item.get("mac") else None,
+            "id": _DUID.normalize(item["id"], option + ".id") if item.get("id") else None,
+            "name": _DNS_NAME.normalize(item["name"], option + ".name") if item.get("name") else None,
+            "ip": codec.normalize(item["ip"], option + ".ip"),
+            "option": option,
+        }
+        if family == "ipv4":
+            if host["id"]:
+                raise ModelError("a DUID names an IPv6 client; a static IPv4 lease is matched by mac",
+                                 option=option + ".id")
+            if not host["mac"] and not host["name"]:
+                raise ModelError("a static IPv4 lease needs the guest's mac (or a name)", option=option + ".mac")
+        else:
+            if host["mac"]:
+                raise ModelError("libvirt matches IPv6 clients by their DUID (id) or name, not by MAC",
+                                 option=option + ".mac")
+            if not host["id"] and not host["name"]:
+                raise ModelError("a static IPv6 lease needs the client's DUID (id) or a name", option=option + ".id")
+        return host
+
+    # -- checks across options -----------------------------------------------------------------
+    def _check_combination(self):
+        fields = self.fields
+        mode = fields["forward_mode"]
+        if mode == "none" and fields["forward_dev"]:
+            raise ModelError("an isolated network (forward mode none) has no forward device",
+                             option=self.option("forward_dev"))
+        if mode in HOST_MODES:
+            _check_host_mode(mode, fields, self.ips, self.option, self._opt("ips"))
+        if self.ips is not None:
+            _check_single_dhcp([(ip, ip["option"]) for ip in self.ips if ip["dhcp"] and
+                                (ip["dhcp"]["ranges"] or ip["dhcp"]["hosts"])], self._opt("ips"))
+
+
+def _removable(value, codec, option):
+    """A value where '' means "remove it" (a DNS domain, a forward device)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and not value.strip():
+        return ""
+    return codec.normalize(value, option)
+
+
+def _check_unique_hosts(hosts, option):
+    for key, what in (("mac", "MAC address"), ("id", "DUID"), ("name", "name"), ("ip", "IP address")):
+        seen = {}
+        for index, host in enumerate(hosts):
+            value = host.get(key)
+            if not value:
+                continue
+            value = value.lower()
+            if value in seen:
+                raise ModelError("the %s %s is already used by hosts[%d]; each static lease needs its own"
+                                 % (what, host[key], seen[value]), option="%s[%d].%s" % (option, index, key))
+            seen[value] = index
+
+
+def _check_single_dhcp(ips_with_dhcp, option):
+    """libvirt serves DHCP on one IPv4 and one IPv6 address per network."""
+    seen = {}
+    for ip, where in ips_with_dhcp:
+        family = ip["family"] if isinstance(ip, dict) else ip.effective_family
+        if family in seen:
+            raise ModelError("libvirt serves DHCP on one %s address per network; %s has DHCP already"
+                             % (family.replace("ip", "IP"), seen[family]), option=where + ".dhcp")
+        seen[family] = where
+
+
+def _check_host_mode(mode, fields, ips, option_of, ips_option):
+    """A network that is a host bridge or NIC: libvirt manages no bridge, addresses or DNS on it."""
+    if ips:
+        raise ModelError("a network with forward mode %s carries no IP addresses (libvirt runs no DHCP or DNS on "
+                         "it); declare ips: []" % mode, option=ips_option)
+    if fields.get("domain_name"):
+        raise ModelError("a network with forward mode %s has no DNS domain" % mode, option=option_of("domain_name"))
+    for field in ("bridge_stp", "bridge_delay", "mac"):
+        if fields.get(field) is not None:
+            raise ModelError("applies only to bridges libvirt creates (forward mode nat, route, open or none), "
+                             "not to forward mode %s" % mode, option=option_of(field))
+    if mode != "bridge" and fields.get("bridge_name"):
+        raise ModelError("a network with forward mode %s uses a host interface (forward.dev), not a bridge"
+                         % mode, option=option_of("bridge_name"))
+
+
+def options_from_document(network):
+    """A network document's modelled values shaped as the module's options (for the ``xml`` base)."""
+    options = {"uuid": network.uuid, "mtu": network.mtu, "mac": network.mac, "domain": network.domain_name,
+               "forward": {"mode": network.forward_mode, "dev": network.forward_dev}}
+    if network.element.find("bridge") is not None:
+        options["bridge"] = {"name": network.bridge_name, "stp": network.bridge_stp, "delay": network.bridge_delay}
+    options["ips"] = [{
+        "address": ip.address, "prefix": ip.prefix, "netmask": ip.netmask, "family": ip.family,
+        "dhcp": {"ranges": [{"start": r.start, "end": r.end} for r in ip.ranges],
+                 "hosts": [{k: v for k, v in h.entry().items() if v} for h in ip.hosts]},
+    } for ip in network.ips]
+    return options
+
+
+# -- the desired definition ------------------------------------------------------------------------
+_MODELLED_TOP_LEVEL = {"name", "uuid", "forward", "bridge", "mtu", "mac", "domain", "ip"}
+# Top-level elements that may repeat; a declared one is added beside the others, not in their place.
+_REPEATED_TOP_LEVEL = {"route", "portgroup"}
+
+
+def host_label(address, host):
+    kind, value = host_identity(host)
+    return "ips[%s].dhcp.hosts[%s]" % (address, value if kind != "name" else host.get("name"))
+
+
+class NetworkPlan:
+    """The desired persistent definition: the current one (or the xml base) plus everything declared."""
+
+    def __init__(self, declared, current):
+        self.declared = declared
+        self.current = current
+        self.tracker = DifferenceTracker()
+        # Fields of the tracker that are static DHCP hosts: libvirt applies those live.
+        self.host_fields = set()
+        if current is not None:
+            self.desired = current.copy()
+        elif declared.base is not None:
+            self.desired = declared.base.copy()
+        else:
+            self.desired = Network()
+        # A new network is reported as one change; its fields are not compared with nothing.
+        self._record = self.tracker if current is not None else DifferenceTracker()
+        self._build()
+
+    @property
+    def changed(self):
+        return self.tracker.changed
+
+    @property
+    def structural_fields(self):
+        """Changed fields that take effect only when the network restarts."""
+        return [field for field in self.tracker.fields if field not in self.host_fields]
+
+    def _build(self):
+        declared, desired = self.declared, self.desired
+        if self.current is None:
+            desired.name = declared.name
+            self.tracker.add("network", None, "defined")
+        elif declared.base is not None:
+            self._merge_unmodelled(declared.base)
+        uuid = declared.fields["uuid"]
+        if uuid and self.current is not None and self.current.uuid and uuid != self.current.uuid:
+            raise ModelError("the network %s exists with uuid %s; a network's uuid cannot be changed (got %s)"
+                             % (declared.name, self.current.uuid, uuid), option=declared.option("uuid"))
+        self._apply_scalars()
+        if declared.ips is not None:
+            self._apply_ips()
+        self._host_mode_cleanup()
+        self._check_desired()
+
+    # -- scalar fields ----------------------------------------------------------------------------
+    def _apply_scalars(self):
+        fields, desired, record = self.declared.fields, self.desired, self._record
+        mode = fields["forward_mode"]
+        if mode is not None and mode != desired.forward_mode:
+            record.add("forward.mode", desired.forward_mode, mode)
+            desired.forward_mode = mode
+        dev = fields["forward_dev"]
+        if dev is not None and (dev or None) != desired.forward_dev:
+            if dev and desired.forward_mode == "none":
+                raise ModelError("an isolated network (forward mode none) has no forward device; declare "
+                                 "forward.mode too", option=self.declared.option("forward_dev"))
+            record.add("forward.dev", desired.forward_dev, dev or None)
+            desired.set_forward_dev(dev or None)
+        domain = fields["domain_name"]
+        if domain is not None and (domain or None) != desired.domain_name:
+            record.add("domain", desired.domain_name, domain or None)
+            desired.set_domain_name(domain or None)
+        plain = {key: fields[key] for key in ("uuid", "bridge_name", "bridge_stp", "bridge_delay", "mtu", "mac")}
+        desired.apply(plain, record)
+
+    def _host_mode_cleanup(self):
+        """Leaving a libvirt-made bridge for a host bridge or NIC: drop what libvirt added for its own
+        bridge (STP, delay, MAC), which it refuses in these modes."""
+        desired, fields = self.desired, self.declared.fields
+        if desired.forward_mode not in HOST_MODES:
+            return
+        for field, label in (("bridge_stp", "bridge.stp"), ("bridge_delay", "bridge.delay"), ("mac", "mac")):
+            if fields[field] is None and getattr(desired, field) is not None:
+                self._record.add(label, getattr(desired, field), None)
+                setattr(desired, field, None)
+
+    # -- addresses --------------------------------------------------------------------------------
+    def _apply_ips(self):
+        desired, record = self.desired, self._record
+        existing = desired.ips
+        by_address = {ip.address: ip for ip in existing}
+        matched = set()
+        for declared_ip in self.declared.ips:
+            label = "ips[%s]" % declared_ip["address"]
+            ip = by_address.get(declared_ip["address"])
+            if ip is None:
+                template = declared_ip["element"]
+                ip = IpAddress(copy.deepcopy(template)) if template is not None else IpAddress()
+                self._fill_ip(ip, declared_ip, label, DifferenceTracker(), new=True)
+                desired.add_ip(ip)
+                record.add(label, None, ip.describe())
+            else:
+                matched.add(id(ip.element))
+                self._fill_ip(ip, declared_ip, label, record, new=False)
+                if declared_ip["element"] is not None:
+                    _merge_unmodelled_ip(ip, declared_ip["element"], record, label)
+        for ip in existing:
+            if id(ip.element) not in matched:
+                record.add("ips[%s]" % ip.address, ip.describe(), None)
+                desired.remove_ip(ip)
+
+    def _fill_ip(self, ip, declared_ip, label, record, new):
+        if new:
+            ip.address = declared_ip["address"]
+            # libvirt needs family='ipv6' on an IPv6 address; an IPv4 one keeps it only when declared.
+            if declared_ip["family"] == "ipv6" or declared_ip["declared_family"]:
+                ip.family = declared_ip["family"]
+        length = declared_ip["prefix"]
+        if length is not None and (new or ip.prefix_length != length):
+            if not new:
+                record.add(label + ".prefix", ip.prefix_length, length)
+            ip.set_prefix_length(length, declared_ip["spelling"])
+        dhcp = declared_ip["dhcp"]
+        if dhcp is None:
+            return
+        if dhcp["ranges"] is not None:
+            self._apply_ranges(ip, dhcp["ranges"], label, record)
+        if dhcp["hosts"] is not None:
+            self._apply_hosts(ip, dhcp["hosts"], label, record)
+        ip.prune_dhcp()
+
+    @staticmethod
+    def _apply_ranges(ip, ranges, label, record):
+        wanted = [(r["start"], r["end"]) for r in ranges]
+        existing = ip.ranges
+        before = [r.key() for r in existing]
+        if sorted(before) == sorted(wanted):
+            return
+        record.add(label + ".dhcp.ranges", ["%s - %s" % key for key in before], ["%s - %s" % key for key in wanted])
+        for dhcp_range in existing:
+            if dhcp_range.key() not in wanted:
+                dhcp_range.element.getparent().remove(dhcp_range.element)
+        kept = {r.key() for r in ip.ranges}
+        for start, end in wanted:
+            if (start, end) not in kept:
+                dhcp_range = DhcpRange()
+                dhcp_range.start, dhcp_range.end = start, end
+                ip.add_range(dhcp_range)
+
+    def _apply_hosts(self, ip, hosts, label, record):
+        existing = ip.hosts
+        by_identity = {host_identity(host.entry()): host for host in existing}
+        matched = set()
+        for declared_host in hosts:
+            entry = {key: declared_host[key] for key in DhcpHost.ATTRIBUTES}
+            field = host_label(ip.address, entry)
+            host = by_identity.get(host_identity(entry))
+            if host is None:
+                host = DhcpHost()
+                _set_host(host, entry)
+                ip.add_host(host)
+                self._record_host(record, field, None, describe_host(entry))
+                continue
+            matched.add(id(host.element))
+            if host.entry() != entry:
+                self._record_host(record, field, host.describe(), describe_host(entry))
+                _set_host(host, entry)
+        for host in existing:
+            if id(host.element) not in matched:
+                self._record_host(record, host_label(ip.address, host.entry()), host.describe(), None)
+                host.element.getparent().remove(host.element)
+
+    def _record_host(self, record, field, before, after):
+        record.add(field, before, after)
+        self.host_fields.add(field)
+
+    # -- the xml base on an existing network ------------------------------------------------------
+    def _merge_unmodelled(self, base):
+        """Merge what the model does not name (DNS records, routes, port groups, metadata ...) from the
+        xml base into the definition. libvirt adds defaults to what it stores, so a declared element counts
+        as present when an element of the definition contains it."""
+        desired = self.desired
+        for name, value in base.element.attrib.items():
+            if desired.element.get(name) != value:
+                self.tracker.add("@%s" % name, desired.element.get(name), value)
+                desired.element.set(name, value)
+        for declared in base.element:
+            if not isinstance(declared.tag, str) or declared.tag in _MODELLED_TOP_LEVEL:
+                continue
+            same_tag = [child for child in desired.element if child.tag == declared.tag]
+            if any(xm.element_contains(child, declared) for child in same_tag):
+                continue
+            replacement = copy.deepcopy(declared)
+            label = xm.describe_element(declared) if declared.tag in _REPEATED_TOP_LEVEL else declared.tag
+            if same_tag and declared.tag not in _REPEATED_TOP_LEVEL:
+                desired.element.replace(same_tag[0], replacement)
+                self.tracker.add(label, xm.describe_element(same_tag[0]), xm.describe_element(declared))
+            else:
+                desired.insert_child(desired.element, replacement, "")
+                self.tracker.add(label, None, xm.describe_element(declared))
+        base_forward, forward = base.element.find("forward"), desired.element.find("forward")
+        if base_forward is not None and forward is not None:
+            for child in base_forward:
+                if isinstance(child.tag, str) and child.tag in ("nat", "pf", "address", "driver") and not any(
+                        xm.element_contains(existing, child) for existing in forward.findall(child.tag)):
+                    for existing in forward.findall(child.tag):
+                        forward.remove(existing)
+                    desired.insert_child(forward, copy.deepcopy(child), "forward")
+                    self.tracker.add("forward.%s" % child.tag, None, xm.describe_element(child))
+
+    # -- checks of the result ---------------------------------------------------------------------
+    def _check_desired(self):
+        declared, desired = self.declared, self.desired
+        mode = desired.forward_mode
+        if mode in HOST_MODES:
+            values = {"domain_name": desired.domain_name}
+            ips_option = declared.prefix + ("ips" if declared.ips is not None else "forward.mode")
+            _check_host_mode(mode, values, desired.ips, declared.option, ips_option)
+            if desired.has_dns:
+                raise ModelError("a network with forward mode %s has no DNS; its definition has a <dns> element"
+                                 % mode, option=declared.option("forward_mode"))
+            forward = desired.element.find("forward")
+            has_device = desired.bridge_name or desired.forward_dev or any(
+                forward.find(tag) is not None for tag in ("interface", "pf", "address"))
+            # Checked when the mode is declared: an adopted network is left as it is.
+            if mode == "bridge" and not has_device and (self.current is None or declared.fields["forward_mode"]):
+                raise ModelError("forward mode bridge needs the host bridge (bridge.name) or a host interface "
+                                 "(forward.dev)", option=declared.option("bridge_name"))
+        options = {ip["address"]: ip for ip in declared.ips or []}
+        serving = []
+        for ip in desired.ips:
+            declared_ip = options.get(ip.address)
+            where = declared_ip["option"] if declared_ip else declared.prefix + "ips[%s]" % ip.address
+            if declared_ip is not None:
+                _check_addresses_in_subnet(ip, declared_ip)
+            if ip.serves_dhcp:
+                serving.append((ip, where))
+        _check_single_dhcp(serving, declared.prefix + "ips")
+
+
+def _check_addresses_in_subnet(ip, declared_ip):
+    """The address, its DHCP ranges and static hosts all lie inside the address' own subnet."""
+    subnet = ip.subnet
+    option = declared_ip["option"]
+    if subnet is None:
+        return
+    address = ipaddress.ip_address(ip.address)
+    special = subnet.prefixlen < subnet.max_prefixlen - 1
+    if special and address == subnet.network_address:
+        raise ModelError("%s is the network address of %s, not an address inside it (such as %s)"
+                         % (ip.address, subnet, subnet.network_address + 1), option=option + ".address")
+    if special and subnet.version == 4 and address == subnet.broadcast_address:
+        raise ModelError("%s is the broadcast address of %s, not an address inside it" % (ip.address, subnet),
+                         option=option + ".address")
+    dhcp = declared_ip["dhcp"] or {}
+
+    def check(value, where, what):
+        parsed = ipaddress.ip_address(value)
+        if parsed not in subnet:
+            raise ModelError("%s %s is outside the subnet %s of %s" % (what, value, subnet, ip.address), option=where)
+        if special and (parsed == subnet.network_address or (subnet.version == 4 and parsed == subnet.broadcast_address)):
+            raise ModelError("%s %s is the %s address of %s" % (
+                what, value, "network" if parsed == subnet.network_address else "broadcast", subnet), option=where)
+
+    for dhcp_range in dhcp.get("ranges") or []:
+        check(dhcp_range["start"], dhcp_range["option"] + ".start", "the range start")
+        check(dhcp_range["end"], dhcp_range["option"] + ".end", "the range end")
+    for host in dhcp.get("hosts") or []:
+        check(host["ip"], host["option"] + ".ip", "the static address")
+        if host["ip"] == ip.address:
+            raise ModelError("%s is the network's own address on the bridge, not one for a guest" % host["ip"],
+                             option=host["option"] + ".ip")
+
+
+def _set_host(host, entry):
+    for key in DhcpHost.ATTRIBUTES:
+        setattr(host, key, entry[key])
+
+
+def _merge_unmodelled_ip(ip, declared_element, record, label):
+    """An address of the xml base matched an existing one: carry over its unmodelled parts (TFTP root,
+    BOOTP server, localPtr ...)."""
+    owned = {"address", "prefix", "netmask", "family"}
+    for name, value in declared_element.attrib.items():
+        if name not in owned and ip.element.get(name) != value:
+            record.add("%s.@%s" % (label, name), ip.element.get(name), value)
+            ip.element.set(name, value)
+    for child in declared_element:
+        if not isinstance(child.tag, str) or child.tag == "dhcp":
+            continue
+        if not any(xm.element_contains(existing, child) for existing in ip.element.findall(child.tag)):
+            for existing in ip.element.findall(child.tag):
+                ip.element.remove(existing)
+            ip.insert_child(ip.element, copy.deepcopy(child), "")
+            record.add("%s.%s" % (label, child.tag), None, xm.describe_element(child))
+    declared_dhcp, dhcp = declared_element.find("dhcp"), ip.element.find("dhcp")
+    for child in declared_dhcp if declared_dhcp is not None else ():
+        if not isinstance(child.tag, str) or child.tag in ("range", "host"):
+            continue
+        if dhcp is None or not any(xm.element_contains(e, child) for e in dhcp.findall(child.tag)):
+            dhcp = ip.ensure(("dhcp",))
+            for existing in dhcp.findall(child.tag):
+                dhcp.remove(existing)
+            ip.insert_child(dhcp, copy.deepcopy(child), "dhcp")
+            record.add("%s.dhcp.%s" % (label, child.tag), None, xm.describe_element(child))
+
+
+# -- live static hosts -----------------------------------------------------------------------------
+_COMMAND_NAMES = ("modify", "delete", "add")
+
+
+def _update_matches(existing, host):
+    """Whether libvirt's MODIFY would pick ``existing`` for ``host`` (same mac, ip or name)."""
+    return bool((host["mac"] and existing["mac"] == host["mac"]) or existing["ip"] == host["ip"]
+                or (host["name"] and existing["name"] == host["name"]))
+
+
+def host_operations(source, desired):
+    """The update() calls that turn the static hosts of every <ip> of ``source`` into those of
+    ``desired``, for addresses both have with the same subnet: a list of dicts with ``command``
+    (add, modify, delete), ``address``, ``index`` (libvirt's parentIndex) and ``host`` (an entry).
+
+    Deletions come first and additions last, so no step meets a duplicate MAC, name or address; a
+    change that libvirt's MODIFY could apply to the wrong entry becomes a deletion and an addition.
+    """
+    operations = []
+    for desired_ip in desired.ips:
+        index = source.ip_index(desired_ip.address)
+        if index is None:
+            continue
+        source_ip = source.ips[index]
+        if source_ip.subnet != desired_ip.subnet:
+            continue
+        state = [host.entry() for host in source_ip.hosts]
+        wanted = [host.entry() for host in desired_ip.hosts]
+        wanted_identities = {host_identity(host) for host in wanted}
+
+        def emit(command, host, address=desired_ip.address, position=index):
+            operations.append({"command": command, "address": address, "index": position, "host": host})
+
+        for host in list(state):
+            if host_identity(host) not in wanted_identities:
+                emit("delete", host)
+                state.remove(host)
+        deferred = []
+        for host in wanted:
+            old = next((entry for entry in state if host_identity(entry) == host_identity(host)), None)
+            if old is None:
+                deferred.append(host)
+            elif old != host:
+                if [entry for entry in state if _update_matches(entry, host)] == [old]:
+                    emit("modify", host)
+                    state[state.index(old)] = host
+                else:
+                    emit("delete", old)
+                    state.remove(old)
+                    deferred.append(host)
+        for host in deferred:
+            emit("add", host)
+            state.append(host)
+    return operations
+
+
+def _host_xml(host):
+    element = DhcpHost()
+    _set_host(element, host)
+    return element.to_xml()
+
+
+# -- talking to libvirt ----------------------------------------------------------------------------
+def _lookup(connection, name, option):
+    try:
+        return connection.conn.networkLookupByName(name)
+    except libvirt.libvirtError as error:
+        if is_libvirt_error(error, libvirt.VIR_ERR_NO_NETWORK):
+            return None
+        raise VirtLibvirtError("looking up the network %s failed: %s" % (name, libvirt_error_text(error)),
+                               option=option, libvirt_message=libvirt_error_text(error)) from None
+
+
+def _persistent_xml(network):
+    """The definition the network gets at its next start (libvirt's test driver has only one)."""
+    try:
+        return network.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
+    except libvirt.libvirtError as error:
+        if not is_libvirt_error(error, libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
+            raise VirtLibvirtError("reading the definition of the network %s failed: %s"
+                                   % (network.name(), libvirt_error_text(error)),
+                                   libvirt_message=libvirt_error_text(error)) from None
+    with translate_libvirt_errors("reading the definition of the network %s" % network.name()):
+        return network.XMLDesc(0)
+
+
+def _live_xml(network):
+    with translate_libvirt_errors("reading the live state of the network %s" % network.name()):
+        return network.XMLDesc(0)
+
+
+def _is_active(network):
+    if network is None:
+        return False
+    with translate_libvirt_errors("reading the state of the network %s" % network.name()):
+        return bool(network.isActive())
+
+
+class NetworkConverger:
+    """Brings one network to its declared state and reports what it did (or would do)."""
+
+    def __init__(self, connection, params, check_mode, want_diff, prefix=""):
+        self.connection = connection
+        self.params = params
+        self.check_mode = check_mode
+        self.want_diff = want_diff
+        self.prefix = prefix
+        self.tracker = DifferenceTracker()
+        self.live_updates = []
+
+    def _option(self, name):
+        return self.prefix + name
+
+    def run(self):
+        params = self.params
+        state = params.get("state") or "present"
+        if state == "absent":
+            name = params.get("name")
+            if name is None or not str(name).strip():
+                raise ModelError("is required", option=self._option("name"))
+            return self._absent(Network.fields()["name"].normalize(name, self._option("name")))
+        declared = DeclaredNetwork(params, self.prefix)
+        network = _lookup(self.connection, declared.name, self._option("name"))
+        before_xml = _persistent_xml(network) if network is not None else None
+        current = Network.from_xml(before_xml) if before_xml is not None else None
+        plan = NetworkPlan(declared, current)
+        self.tracker.extend(plan.tracker)
+        was_active = _is_active(network)
+        created = network is None
+
+        if was_active and state == "inactive":
+            self._stop(network, declared.name)
+            was_active = False
+        if was_active:
+            network = self._converge_active(network, declared, plan)
+        elif plan.changed and not self.check_mode:
+            network = self._define(plan.desired, declared)
+
+        restart_required = False
+        if was_active:
+            restart_required = self._restart_pending(network, plan)
+            if restart_required and params.get("restart"):
+                self._restart(network, declared.name)
+                restart_required = False
+        if state == "active" and not was_active:
+            self._start(network, declared.name, created)
+        self._converge_autostart(network, params.get("autostart"))
+
+        result = {
+            "changed": self.tracker.changed,
+            "changes": self.tracker.fields,
+            "differences": self.tracker.as_list(),
+            "restart_required": restart_required,
+            "live_updates": self.live_updates,
+            "network": self._describe(network, plan.desired, state),
+        }
+        if self.want_diff:
+            after = plan.desired if (network is None or self.check_mode) else Network.from_xml(_persistent_xml(network))
+            result["diff"] = {
+                "before": current.to_pretty_xml() if current is not None else "",
+                "after": after.to_pretty_xml(),
+                "before_header": "%s (persistent definition)" % declared.name,
+                "after_header": "%s (persistent definition)" % declared.name,
+            }
+        return result
+
+    # -- definition and live hosts ---------------------------------------------------------------
+    def _define(self, desired, declared):
+        option = self._option("xml") if declared.base is not None else None
+        with translate_libvirt_errors("defining the network %s" % declared.name, option=option):
+            return self.connection.conn.networkDefineXML(desired.to_xml())
+
+    def _converge_active(self, network, declared, plan):
+        """Static hosts go live through update(); the rest is written to the definition. When the hosts
+        are the only change and the live network and the definition agree on them, one update() call per
+        host changes both at once, as ``virsh net-update --live --config`` does."""
+        live = Network.from_xml(_live_xml(network))
+        live_operations = host_operations(live, plan.desired)
+        both = (plan.current is not None and not plan.structural_fields
+                and host_operations(plan.current, plan.desired) == live_operations)
+        if plan.changed and not both and not self.check_mode:
+            network = self._define(plan.desired, declared)
+        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
+        if both:
+            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+        for operation in live_operations:
+            field = host_label(operation["address"], operation["host"])
+            if field not in self.tracker.fields:
+                # The definition has it already; only the running network lacks it.
+                self.tracker.add(field + " (live)", operation["command"], describe_host(operation["host"]))
+            self.live_updates.append({"command": operation["command"], "ip": operation["address"],
+                                      "host": describe_host(operation["host"])})
+            if not self.check_mode:
+                self._update_host(network, operation, flags)
+        return network
+
+    def _update_host(self, network, operation, flags):
+        command = {
+            "add": libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+            "modify": libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY,
+            "delete": libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
+        }[operation["command"]]
+        action = "updating the static DHCP host %s of the network %s live (%s)" % (
+            describe_host(operation["host"]), network.name(), operation["command"])
+        with translate_libvirt_errors(action, option=self._option("ips")):
+            network.update(command, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, operation["index"],
+                           _host_xml(operation["host"]), flags)
+
+    def _restart_pending(self, network, plan):
+        """Whether the running network differs from its definition in anything but static hosts."""
+        if plan.structural_fields:
+            return True
+        if network is None:
+            return False
+        live = Network.from_xml(_live_xml(network))
+        return live.summary() != plan.desired.summary()
+
+    # -- state ------------------------------------------------------------------------------------
+    def _start(self, network, name, created):
+        self.tracker.add("state", "inactive", "active")
+        if self.check_mode:
+            return
+        try:
+            with translate_libvirt_errors("starting the network %s" % name, option=self._option("state")):
+                network.create()
+        except VirtLibvirtError:
+            if created:
+                # A network this task defined and could not start is removed again: the task changes nothing.
+                try:
+                    network.undefine()
+                except libvirt.libvirtError:
+                    pass
+            raise
+
+    def _stop(self, network, name):
+        self.tracker.add("state", "active", "inactive")
+        if not self.check_mode:
+            with translate_libvirt_errors("stopping the network %s" % name):
+                network.destroy()
+
+    def _restart(self, network, name):
+        self.tracker.add("state", "active", "active (restarted)")
+        if self.check_mode:
+            return
+        with translate_libvirt_errors("stopping the network %s to restart it" % name):
+            network.destroy()
+        with translate_libvirt_errors("starting the network %s again" % name, option=self._option("restart")):
+            network.create()
+
+    def _converge_autostart(self, network, autostart):
+        if autostart is None:
+            return
+        current = False
+        if network is not None:
+            with translate_libvirt_errors("reading autostart of the network %s" % network.name()):
+                current = bool(network.autostart())
+        if current == autostart:
+            return
+        self.tracker.add("autostart", current, autostart)
+        if not self.check_mode:
+            with translate_libvirt_errors("setting autostart of the network %s" % network.name(),
+                                          option=self._option("autostart")):
+                network.setAutostart(1 if autostart else 0)
+
+    # -- absent -----------------------------------------------------------------------------------
+    def _absent(self, name):
+        network = _lookup(self.connection, name, self._option("name"))
+        result = {"changed": False, "changes": [], "differences": [], "restart_required": False,
+                  "live_updates": [], "network": {"name": name, "active": False, "persistent": False}}
+        if network is None:
+            return result
+        before = Network.from_xml(_persistent_xml(network))
+        with translate_libvirt_errors("reading the network %s" % name):
+            persistent = bool(network.isPersistent())
+        if _is_active(network):
+            self._stop(network, name)
+        if persistent:
+            self.tracker.add("network", "defined", None)
+            if not self.check_mode:
+                with translate_libvirt_errors("undefining the network %s" % name):
+                    network.undefine()
+        result.update({"changed": True, "changes": self.tracker.fields, "differences": self.tracker.as_list()})
+        if self.want_diff:
+            result["diff"] = {"before": before.to_pretty_xml(), "after": "",
+                              "before_header": "%s (persistent definition)" % name, "after_header": "(absent)"}
+        return result
+
+    # -- reporting --------------------------------------------------------------------------------
+    def _describe(self, network, desired, state):
+        if network is None:
+            return {"name": desired.name, "uuid": desired.uuid, "active": state == "active",
+                    "autostart": bool(self.params.get("autostart")), "persistent": True,
+                    "bridge": desired.bridge_name, "xml": desired.to_xml()}
+        with translate_libvirt_errors("describing the network %s" % network.name()):
+            info = {
+                "name": network.name(),
+                "uuid": network.UUIDString(),
+                "active": bool(network.isActive()),
+                "autostart": bool(network.autostart()),
+                "persistent": bool(network.isPersistent()),
+                "bridge": Network.from_xml(_live_xml(network)).bridge_name,
+                "xml": Network.from_xml(_persistent_xml(network)).to_xml(),
+            }
+        if self.check_mode:
+            # Nothing was changed: report the network as the task would leave it.
+            info["xml"] = desired.to_xml()
+            info["bridge"] = desired.bridge_name or info["bridge"]
+            if state in ("active", "inactive"):
+                info["active"] = state == "active"
+            if self.params.get("autostart") is not None:
+                info["autostart"] = self.params["autostart"]
+        return info
+
+
+# -- the module's entry point ----------------------------------------------------------------------
+def converge_network(connection, params, check_mode, want_diff, prefix=""):
+    return NetworkConverger(connection, params, check_mode, want_diff, prefix).run()
+
+
+def run_network_module(params, check_mode, want_diff):
+    """Converge the single network (``name``) or every network of ``networks`` over one connection."""
+    with LibvirtConnection(params.get("uri")) as connection:
+        if not params.get("networks"):
+            return converge_network(connection, params, check_mode, want_diff)
+        return converge_items(
+            params, "networks", "network", _TASK_LEVEL_OPTIONS,
+            lambda item, prefix: converge_network(connection, item, check_mode, want_diff, prefix))
+
+
+# Task-level options a bulk item inherits when it does not set them.
+_TASK_LEVEL_OPTIONS = ("state", "autostart", "restart")
