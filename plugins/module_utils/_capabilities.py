@@ -220,7 +220,7 @@ def gather_facts(connection, domain_capabilities_request=None):
         "hostname": _optional_call(connection, "reading the host name", conn.getHostname),
         "libvirt_version": version_string(library_version),
         "hypervisor": {
-            "driver": connection.driver_name(),
+            "name": connection.driver_name(),
             "version": version_string(hypervisor_version),
             "version_number": hypervisor_version or None,
         },

@@ -24,7 +24,6 @@ author:
   - virt.libvirt developers
 extends_documentation_fragment:
   - virt.libvirt.connection
-  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
@@ -34,6 +33,7 @@ attributes:
     description: Nothing changes, so there is no diff.
   facts:
     support: full
+    description: Returns C(ansible_facts.libvirt_capabilities), which updates the host's facts.
   idempotent:
     support: full
     description: Never changes anything; always reports C(changed=false).
@@ -172,8 +172,8 @@ ansible_facts:
           type: dict
           returned: always
           contains:
-            driver:
-              description: The driver name (C(virConnectGetType)) - C(QEMU), C(Xen), C(TEST), C(LXC) ...
+            name:
+              description: The connection's driver name (C(virConnectGetType)) - C(QEMU), C(Xen), C(TEST), C(LXC) ...
               type: str
               returned: always
               sample: QEMU

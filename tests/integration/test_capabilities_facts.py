@@ -73,7 +73,7 @@ def guest_of(facts, arch, os_type="hvm"):
 def test_qemu_connection_facts_agree_with_virsh(qemu_uri, qemu_facts):
     version = virsh(qemu_uri, "version")
     running = re.search(r"Running hypervisor: (\S+) (\S+)", version)
-    assert (qemu_facts["hypervisor"]["driver"], qemu_facts["hypervisor"]["version"]) == running.groups()
+    assert (qemu_facts["hypervisor"]["name"], qemu_facts["hypervisor"]["version"]) == running.groups()
     assert qemu_facts["libvirt_version"] == re.search(r"Using library: libvirt (\S+)", version).group(1)
     nodeinfo = dict(line.split(":", 1) for line in virsh(qemu_uri, "nodeinfo").splitlines() if ":" in line)
     assert qemu_facts["host"]["cpus"] == int(nodeinfo["CPU(s)"])
@@ -133,7 +133,7 @@ def test_test_driver_facts(test_driver_uri):
     # The test driver writes CPU flags the old way (<features><pae/>), read as names.
     assert facts["host"]["cpu_features"] == sorted(flag.tag for flag in document.find("host/cpu/features"))
     assert facts["host"]["numa_cells"] == 2 and facts["host"]["cpus"] == 16
-    assert facts["hypervisor"]["driver"] == "TEST"
+    assert facts["hypervisor"]["name"] == "TEST"
     assert (facts["hvm"], facts["paravirt"], facts["kvm"], facts["domain_types"]) == (True, True, False, ["test"])
     assert [(g["os_type"], g["arch"], g["wordsize"]) for g in facts["guests"]] == [
         ("hvm", "i686", 32), ("xen", "i686", 32)]
