@@ -19,7 +19,8 @@ from ansible_collections.virt.libvirt.plugins.module_utils._diff import Differen
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
     GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, Console, Disk, Domain,
-    Graphics, Interface, check_unique_disk_targets, removable_storage,
+    GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets, is_generated_interface_name,
+    removable_storage,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 
@@ -206,6 +207,12 @@ class DeclaredDomain:
             if values[field] is None:
                 raise ModelError("an interface of type %s needs %s" % (kind, "dev" if field == "source_dev" else field),
                                  option="%s.%s" % (option, "dev" if field == "source_dev" else field))
+        if is_generated_interface_name(values["target"]):
+            raise ModelError(
+                "%r starts with %s, which libvirt keeps for the names it generates: it drops such a target from "
+                "the definition and picks its own when the guest starts. Choose another name (at most 15 "
+                "characters) or omit target" % (values["target"], "/".join(GENERATED_INTERFACE_PREFIXES)),
+                option=option + ".target")
         if kind == "mcast" and values["address"] and not _is_multicast(values["address"]):
             raise ModelError("%s is not a multicast address (224.0.0.0/4); an mcast tunnel needs one"
                              % values["address"], option=option + ".address")

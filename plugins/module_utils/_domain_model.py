@@ -229,6 +229,10 @@ class Domain(xm.XMLModel):
                 console.tty = None  # the pty a running guest got (virsh dumpxml), allocated at each start
         for index, interface in enumerate(domain.interfaces):
             where = "%s: devices/interface[%d]" % (option, index + 1)
+            if is_generated_interface_name(interface.target):
+                # The tap name libvirt gave a running guest (virsh dumpxml); libvirt drops such names from
+                # a definition, so they are runtime data, never configuration (the seed's vnet7 included).
+                interface.target = None
             source = interface.element.find("source")
             if source is None:
                 continue
@@ -300,3 +304,12 @@ def removable_storage(domain):
                 and disk.source:
             paths.append(disk.source)
     return paths
+
+
+# Prefixes of the tap and macvtap names libvirt generates; it drops a <target dev> starting with one from a
+# definition (virDomainNetDefParseXML) and picks its own name when the guest starts.
+GENERATED_INTERFACE_PREFIXES = ("vnet", "macvtap", "macvlan")
+
+
+def is_generated_interface_name(name):
+    return bool(name) and name.startswith(GENERATED_INTERFACE_PREFIXES)
