@@ -14,7 +14,9 @@ import copy
 import ipaddress
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
-from ansible_collections.virt.libvirt.plugins.module_utils._bulk import converge_items, item_argument_spec
+from ansible_collections.virt.libvirt.plugins.module_utils._bulk import (
+    BULK_OPTION_SPEC, converge_items, item_argument_spec,
+)
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
     translate_libvirt_errors,
@@ -82,7 +84,7 @@ NETWORK_ITEM_SPEC = {
 def network_argument_spec():
     spec = dict(CONNECTION_ARGUMENT_SPEC)
     spec.update(NETWORK_ITEM_SPEC)
-    spec["networks"] = {"type": "list", "elements": "dict", "options": item_argument_spec(NETWORK_ITEM_SPEC)}
+    spec["networks"] = dict(BULK_OPTION_SPEC)
     spec["stop_on_error"] = {"type": "bool", "default": False}
     return spec
 
@@ -980,9 +982,10 @@ def run_network_module(params, check_mode, want_diff):
         if not params.get("networks"):
             return converge_network(connection, params, check_mode, want_diff)
         return converge_items(
-            params, "networks", "network", _TASK_LEVEL_OPTIONS,
+            params, "networks", "network", _TASK_LEVEL_OPTIONS, _NETWORK_ITEM_SPEC,
             lambda item, prefix: converge_network(connection, item, check_mode, want_diff, prefix))
 
 
 # Task-level options a bulk item inherits when it does not set them.
 _TASK_LEVEL_OPTIONS = ("state", "autostart", "restart")
+_NETWORK_ITEM_SPEC = item_argument_spec(NETWORK_ITEM_SPEC)

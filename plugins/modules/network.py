@@ -52,8 +52,9 @@ options:
     type: str
   networks:
     description:
-      - Bulk form. A list of networks, each taking the same options as the single form (O(name) required
-        in each). Task-level O(state), O(autostart) and O(restart) apply to items that do not set them.
+      - Bulk form. A list of networks, each a dictionary taking the same options as the single form (O(name)
+        required in each, O(uri) and O(stop_on_error) only at task level), checked like them. Task-level
+        O(state), O(autostart) and O(restart) apply to items that do not set them.
       - Mutually exclusive with O(name). One connection; every item is converged and reported in
         RV(results); a failing item does not stop the others unless O(stop_on_error=true), and the task
         fails at the end naming every failed item.

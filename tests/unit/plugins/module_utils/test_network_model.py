@@ -8,7 +8,7 @@ from lxml import etree
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
 from ansible_collections.virt.libvirt.plugins.module_utils._network import (
-    DeclaredNetwork, NetworkPlan, host_operations, network_argument_spec,
+    DeclaredNetwork, NetworkPlan, host_operations,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import Network
 from tests.support.harness import CORPUS, SCHEMAS
@@ -366,27 +366,3 @@ def test_ipv6_hosts_by_duid_and_name():
     hosts = [h.entry() for h in result.desired.ips[0].hosts]
     assert hosts == [{"mac": None, "id": "0:3:0:1:52:54:0:0:0:1", "name": None, "ip": "fd00:231::5"},
                      {"mac": None, "id": None, "name": "six", "ip": "fd00:231::6"}]
-
-
-def test_argument_spec_and_documentation_agree():
-    """DOCUMENTATION's options (types, defaults, choices, required) are the argument spec's."""
-    import yaml
-    from ansible_collections.virt.libvirt.plugins.modules import network as module
-    documented = yaml.safe_load(module.DOCUMENTATION)["options"]
-    documented["uri"] = {"type": "str", "default": "qemu:///system"}  # from the connection doc fragment
-
-    def compare(spec, docs, path):
-        assert set(spec) == set(docs), path
-        for name, option in spec.items():
-            doc = docs[name]
-            assert option.get("type", "str") == doc.get("type", "str"), path + name
-            assert option.get("default") == doc.get("default"), path + name
-            assert option.get("choices") == doc.get("choices"), path + name
-            assert bool(option.get("required")) == bool(doc.get("required")), path + name
-            assert option.get("elements") == doc.get("elements"), path + name
-            if name == "networks":
-                continue  # the bulk items take the single form's options, documented once
-            if option.get("options"):
-                compare(option["options"], doc["suboptions"], path + name + ".")
-
-    compare(network_argument_spec(), documented, "")
