@@ -5,11 +5,12 @@ PYTHON := $(VENV)/bin/python
 COLLECTIONS := $(CURDIR)/.build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help setup host venv collection test unit integration demo clean
+.PHONY: help setup host venv collection test unit sanity integration demo demo-clean clean
 
 help:
-	@echo "make demo   - set everything up, then converge the sample guests twice"
-	@echo "make test   - set everything up, then run every test"
+	@echo "make demo       - set everything up, then converge the demo fleet twice (the second run changes nothing)"
+	@echo "make test       - set everything up, then run every test"
+	@echo "make demo-clean - remove the demo's KVM guests and network"
 
 setup: host venv collection
 
@@ -34,11 +35,17 @@ test: setup
 unit: venv collection
 	$(PYTHON) -m pytest tests/unit
 
+sanity: venv collection
+	$(PYTHON) -m pytest tests/unit/sanity
+
 integration: setup
 	$(PYTHON) -m pytest tests/integration
 
 demo: setup
 	bash scripts/demo.sh
+
+demo-clean: setup
+	$(VENV)/bin/ansible-playbook -i playbooks/inventory.demo playbooks/decommission.yml --limit demo-kvm
 
 clean:
 	rm -rf .build .pytest_cache .hypothesis
