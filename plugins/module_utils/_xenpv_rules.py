@@ -337,7 +337,7 @@ def find_system_disk(domain):
 def check_definition(domain, label, declared_arch):
     """Rule 6 and full virtualization on a guest's parsed definition: (report, problems, notes)."""
     problems, notes = [], []
-    os_type = domain.os_type or ("hvm" if domain.loader else None)
+    os_type = domain.os_type
     report = {
         "domain_type": domain.type,
         "os_type": os_type,
@@ -346,6 +346,7 @@ def check_definition(domain, label, declared_arch):
         "system_disk": None,
         "paravirt_disks": [],
         "emulated_disks": [],
+        "disks": [_disk_report(disk) for disk in domain.disks],
     }
     if domain.type not in ("xen", None):
         problems.append(problem(
@@ -357,14 +358,19 @@ def check_definition(domain, label, declared_arch):
             "guest_not_hvm",
             "%s is not fully virtualized (its <os><type> is %r, not 'hvm'); the para-virtualized Windows "
             "drivers are for fully virtualized (HVM) Windows guests" % (label, os_type), label))
+    system_disk, chosen_by = find_system_disk(domain)
+    if problems:
+        # The drivers do not apply to this guest at all; its disks are still reported.
+        report["system_disk"] = dict(_disk_report(system_disk), chosen_by=chosen_by) if system_disk else None
+        return report, problems, notes
     if declared_arch == 64 and (domain.os_arch or "") in _X86_32:
         problems.append(problem(
             "guest_arch_mismatch",
             "%s is declared 64-bit Windows but its definition emulates a 32-bit machine (arch %s); 64-bit "
             "Windows cannot run there" % (label, domain.os_arch), label))
-    system_disk, chosen_by = find_system_disk(domain)
     for disk in domain.disks:
-        if disk.effective_device not in _HARD_DISK_DEVICES or disk is system_disk:
+        if disk.effective_device not in _HARD_DISK_DEVICES or (
+                system_disk is not None and disk.element is system_disk.element):
             continue
         summary = _disk_report(disk)
         report["paravirt_disks" if summary["paravirt"] else "emulated_disks"].append(summary["target"])
@@ -485,7 +491,7 @@ def check_guest(guest, host_wordsize_value, definition=None, lookup_error=None):
     report = {"name": guest.name, "label": label, "os": windows.title, "os_key": windows.key,
               "arch": guest.arch, "free_space_mb": guest.free_space_mb, "defined": None, "domain_type": None,
               "os_type": None, "hvm": None, "machine_arch": None, "system_disk": None, "paravirt_disks": [],
-              "emulated_disks": []}
+              "emulated_disks": [], "disks": []}
     if guest.name is None:
         notes.append(note(
             "guest_disks_unverified",
@@ -534,7 +540,8 @@ def evaluate(host_facts, guests, definitions=None, lookup_errors=None, debug=Fal
         reports.append(report)
         problems.extend(guest_problems)
         notes.extend(guest_notes)
-        if needs is not None:
+        report["package"] = seed_package(needs) if needs is not None and wordsize in WORDSIZES else None
+        if report["package"]:
             needed.add(needs)
     if not guests:
         notes.append(note("no_guests", "no Windows guests are declared, so no driver package is needed"))

@@ -261,6 +261,7 @@ guests:
     os_key: {description: "The short form of a supported version (C(xp-sp3) ...), null when not supported.", type: str, returned: always}
     arch: {description: "32 or 64.", type: int, returned: always}
     supported: {description: "Whether this guest meets every guest rule (host problems aside).", type: bool, returned: always}
+    package: {description: "The seed's name of the driver package this guest uses (C(xenpv-win-32bit) or C(xenpv-win-64bit)); null when the drivers cannot apply to it (unsupported Windows, 64-bit on a 32-bit host, not HVM, not Xen, Itanium host).", type: str, returned: always}
     problems: {description: "The codes of this guest's problems.", type: list, elements: str, returned: always}
     defined: {description: "Whether the named domain exists; null for an unnamed guest.", type: bool, returned: always}
     hvm: {description: "Whether the guest is fully virtualized.", type: bool, returned: when the domain was read}
@@ -272,6 +273,13 @@ guests:
       returned: when the domain was read and has a hard disk
     paravirt_disks: {description: "Targets of the other hard disks on a para-virtualized bus (D: and beyond).", type: list, elements: str, returned: always}
     emulated_disks: {description: "Targets of the other hard disks on an emulated bus.", type: list, elements: str, returned: always}
+    disks:
+      description:
+        - Every disk of the definition (hard disks, CD-ROMs, floppies) with its C(target), C(bus), C(source),
+          C(device) and C(paravirt).
+      type: list
+      elements: dict
+      returned: always
     free_space_mb: {description: "The free space given, or null.", type: int, returned: always}
 """
 

@@ -300,7 +300,8 @@ def test_seed_c_and_d_example():
     assert evaluation["problems"] == []
     (report,) = evaluation["guests"]
     assert report["system_disk"]["target"] == "hda" and report["system_disk"]["paravirt"] is False
-    assert report["paravirt_disks"] == ["xvdb"] and report["supported"] is True
+    assert report["paravirt_disks"] == ["xvdb"] and report["emulated_disks"] == []
+    assert report["supported"] is True and report["package"] == "xenpv-win-32bit"
 
 
 @pytest.mark.parametrize("target, bus", [("xvda", "xen"), ("vda", "virtio"), ("xvda", None), ("vda", None)])
@@ -309,7 +310,7 @@ def test_system_disk_on_a_paravirt_bus(target, bus):
     evaluation = rules.evaluate(host(), guests({"name": "w", "os": "xp-sp3"}), definitions={"w": definition})
     assert codes(evaluation) == ["system_disk_paravirt"]
     assert evaluation["problems"][0]["rule"] == 6 and target in evaluation["problems"][0]["message"]
-    assert evaluation["guests"][0]["emulated_disks"] == ["hdb"]
+    assert evaluation["guests"][0]["emulated_disks"] == ["hdb"] and evaluation["guests"][0]["paravirt_disks"] == []
 
 
 def test_per_device_boot_order_decides_the_system_disk():
@@ -339,8 +340,9 @@ def test_no_hard_disk_not_hvm_not_xen_not_found():
                        {"name": "d", "os": "xp-sp3"}),
         definitions={"a": no_disk, "b": pv, "c": kvm}, lookup_errors={"d": "no domain named 'd'"})
     assert [(p["guest"], p["code"]) for p in evaluation["problems"]] == [
-        ("a", "guest_no_system_disk"), ("b", "guest_not_hvm"), ("b", "system_disk_paravirt"),
-        ("c", "guest_not_xen"), ("d", "guest_not_found")]
+        ("a", "guest_no_system_disk"), ("b", "guest_not_hvm"), ("c", "guest_not_xen"), ("d", "guest_not_found")]
+    # the drivers do not apply to a PV guest: its xen-bus root disk is reported, not judged by rule 6
+    assert evaluation["guests"][1]["system_disk"]["target"] == "xvda" and evaluation["guests"][1]["package"] is None
     assert [g["supported"] for g in evaluation["guests"]] == [False, False, False, False]
     assert evaluation["guests"][3]["defined"] is False
 
@@ -378,7 +380,10 @@ def test_libvirt_corpus_boot_order_document():
     system_disk, chosen_by = rules.find_system_disk(domain)
     assert (system_disk.target, chosen_by) == ("vda", "boot order 3")
     _report, problems, _notes = rules.check_definition(domain, "boot-order", 32)
-    assert [p["code"] for p in problems] == ["guest_not_xen", "system_disk_paravirt"]
+    assert [p["code"] for p in problems] == ["guest_not_xen"]
+    domain.type = "xen"  # the same devices on a Xen HVM guest
+    _report, problems, _notes = rules.check_definition(domain, "boot-order", 32)
+    assert [p["code"] for p in problems] == ["system_disk_paravirt"]
 
 
 def test_every_corpus_xen_hvm_guest_gets_a_system_disk_verdict():
