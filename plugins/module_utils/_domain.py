@@ -647,10 +647,14 @@ class DomainConverger:
         self.tracker.extend(plan.tracker)
         was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
 
-        if plan.tracker.changed and not self.check_mode:
+        defined = plan.tracker.changed and not self.check_mode
+        if defined:
             action = "defining the guest %s" % declared.name
             with translate_libvirt_errors(action, option=self._option("xml") if declared.base is not None else None):
                 domain = self.connection.conn.defineXML(plan.desired.to_xml())
+        # The definition as libvirt stores it now: read back only when this run wrote it (one XMLDesc and
+        # one parse less per unchanged guest).
+        stored = Domain.from_xml(_persistent_xml(domain)) if defined else current
         if plan.tracker.changed and was_active:
             self.restart_required = True
 
@@ -667,13 +671,13 @@ class DomainConverger:
             "changes": self.tracker.fields,
             "differences": _masked_differences(self.tracker),
             "restart_required": self.restart_required,
-            "domain": self._describe(domain, plan.desired, state),
+            "domain": self._describe(domain, plan.desired, state, stored),
         }
         if self.want_diff:
             result["diff"] = {
                 "before": current.to_masked_xml() if current is not None else "",
                 "after": plan.desired.to_masked_xml() if (domain is None or self.check_mode)
-                else Domain.from_xml(_persistent_xml(domain)).to_masked_xml(),
+                else stored.to_masked_xml(),
                 "before_header": "%s (persistent definition)" % declared.name,
                 "after_header": "%s (persistent definition)" % declared.name,
             }
@@ -801,7 +805,7 @@ class DomainConverger:
                                        option=self._option("remove_storage")) from None
 
     # -- reporting ------------------------------------------------------------------------------
-    def _describe(self, domain, desired, state):
+    def _describe(self, domain, desired, state, stored):
         if domain is None:
             return {"name": desired.name, "uuid": desired.uuid, "id": None,
                     "state": "shutoff" if state != "running" else "running",
@@ -816,10 +820,8 @@ class DomainConverger:
                 "state": _power_state(domain),
                 "autostart": bool(domain.autostart()),
                 "persistent": bool(domain.isPersistent()),
-                "xml": Domain.from_xml(_persistent_xml(domain)).to_masked_xml(pretty=False),
             }
-        if self.check_mode:
-            info["xml"] = desired.to_masked_xml(pretty=False)
+        info["xml"] = (desired if self.check_mode else stored).to_masked_xml(pretty=False)
         return info
 
 
