@@ -230,7 +230,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                      % (skipped["uri"], skipped["message"]))
             hosts = inventory_hosts(fetched, settings)
         except VirtLibvirtError as error:
-            raise AnsibleParserError("%s: %s" % (path, error)) from None
+            raise AnsibleParserError(str(error)) from None  # Ansible names the source file itself
         self._populate(hosts)
 
     def _fetch(self, settings, cache_key, cache):

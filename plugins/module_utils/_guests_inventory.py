@@ -259,8 +259,7 @@ class _GuestReader:
                     continue  # undefined while we were reading it: it is not there any more
                 text = libvirt_error_text(error)
                 raise VirtLibvirtError("reading the guest %s at %s failed: %s"
-                                       % (domain.name(), self.connection.uri, text),
-                                       option="uris", libvirt_message=text) from None
+                                       % (domain.name(), self.connection.uri, text), libvirt_message=text) from None
             if guest is not None:
                 guests.append(guest)
         guests.sort(key=lambda guest: guest["name"])
@@ -342,10 +341,15 @@ def read_guests(settings, log=None):
     for uri, (record, error) in zip(settings.uris, outcomes):
         if error is None:
             fetched["uris"].append(record)
-        elif settings.on_uri_error == "warn":
-            fetched["skipped"].append({"uri": uri, "message": str(error)})
+            continue
+        # The URI is the problem whichever call failed, so the message names the uris option once.
+        message = error.message
+        if error.libvirt_message and error.libvirt_message not in message:
+            message = "%s (libvirt: %s)" % (message, error.libvirt_message)
+        if settings.on_uri_error == "warn":
+            fetched["skipped"].append({"uri": uri, "message": message})
         else:
-            raise VirtLibvirtError("%s (set on_uri_error: warn to skip a URI that fails)" % error,
+            raise VirtLibvirtError("%s (set on_uri_error: warn to skip a URI that fails)" % message,
                                    option="uris", libvirt_message=error.libvirt_message, uri=uri)
     return fetched
 

@@ -294,12 +294,12 @@ def test_a_uri_that_fails(lab, tmp_path, run_prefix):
     process, _ = run_inventory(tmp_path, lab_config(lab, uris=[lab["qemu_uri"], broken]))
     assert process.returncode != 0
     message = " ".join(process.stderr.split())
-    assert "cannot connect to libvirt at uri '%s'" % broken in message
+    assert "uris: cannot connect to libvirt at uri '%s'" % broken in message
     assert "/nonexistent/%s.sock" % run_prefix in message and "on_uri_error: warn" in message
 
     process, listed = run_inventory(tmp_path, lab_config(lab, uris=[lab["qemu_uri"], broken], on_uri_error="warn"))
     assert process.returncode == 0, process.stderr
-    assert "skipped %s" % broken in " ".join(process.stderr.split())
+    assert "skipped %s: cannot connect to libvirt" % broken in " ".join(process.stderr.split())
     assert lab["names"]["leased"] in hosts_of(listed, "libvirt_guests")
 
 
