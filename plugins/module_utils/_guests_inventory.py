@@ -23,7 +23,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import 
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError
 
 try:
-    import lxml.etree  # noqa: F401 pylint: disable=unused-import
+    import lxml.etree  # noqa: F401 pylint: disable=unused-import  (the domain model needs it)
     HAS_LXML = True
 except ImportError:
     HAS_LXML = False

@@ -69,11 +69,16 @@ def lab(run_prefix, qemu_uri, test_driver_uri, kvm_domain_type):
     """The guests and network every test here reads; removed afterwards."""
     libvirt = _libvirt()
     connection = libvirt.open(qemu_uri)
-    octets = [run_prefix[3:5], run_prefix[5:7], run_prefix[7:9]]
-    mac = lambda n: "52:54:%s:%s:%s:%02x" % (octets[0], octets[1], octets[2], n)  # noqa: E731
+    octets = (run_prefix[3:5], run_prefix[5:7], run_prefix[7:9])
+
+    def mac(number):
+        """This run's MAC address number ``number``."""
+        return "52:54:%s:%s:%s:%02x" % (octets + (number,))
+
     net_name = "%s-inv" % run_prefix
     bridge = "%si" % run_prefix
     network, subnet = _create_isolated_network(connection, net_name, bridge, mac(1), run_prefix)
+    prefix = "%s-inv-" % run_prefix
     names = {"leased": "%s-inv-leased" % run_prefix, "paused": "%s-inv-paused" % run_prefix,
              "off": "%s-inv-off" % run_prefix, "xen": "%s-inv-xen" % run_prefix}
     guests = []
@@ -100,9 +105,9 @@ def lab(run_prefix, qemu_uri, test_driver_uri, kvm_domain_type):
         leases = _wait_for_leases(network, [mac(1), mac(2)])
         assert leases[mac(1)] == subnet + ".50"  # the reservation, so the guest's address is known
         connection.lookupByName(names["paused"]).suspend()
-        yield {"names": names, "mac": mac, "leases": leases, "network": net_name, "subnet": subnet, "bridge": bridge,
-               "kvm_type": kvm_domain_type, "qemu_uri": qemu_uri, "test_uri": test_driver_uri,
-               "hypervisor": connection.getHostname()}
+        yield {"prefix": prefix, "names": names, "mac": mac, "leases": leases, "network": net_name,
+               "subnet": subnet, "bridge": bridge, "kvm_type": kvm_domain_type, "qemu_uri": qemu_uri,
+               "test_uri": test_driver_uri, "hypervisor": connection.getHostname()}
     finally:
         for uri, name in guests:
             run_module("domain", {"uri": uri, "name": name, "state": "absent"})
@@ -132,7 +137,8 @@ def hosts_of(listed, group):
 
 
 def lab_config(lab, **options):
-    config = {"uris": [lab["qemu_uri"], lab["test_uri"]], "include_names": [lab["names"]["leased"][:-len("leased")] + "*"]}
+    # Only this lab's guests: other tests (and other runs) have guests of their own on the same daemon.
+    config = {"uris": [lab["qemu_uri"], lab["test_uri"]], "include_names": [lab["prefix"] + "*"]}
     config.update(options)
     return config
 
@@ -164,13 +170,15 @@ def test_groups_hostvars_and_leased_addresses(lab, tmp_path):
     leased = hostvars[names["leased"]]
     reserved = lab["subnet"] + ".50"
     assert leased["ansible_host"] == reserved and leased["libvirt_addresses"] == [reserved]
-    assert (leased["libvirt_name"], leased["libvirt_uuid"], leased["libvirt_state"]) == (names["leased"], leased_uuid, "running")
+    assert (leased["libvirt_name"], leased["libvirt_uuid"]) == (names["leased"], leased_uuid)
+    assert leased["libvirt_state"] == "running"
     assert (leased["libvirt_memory_kib"], leased["libvirt_vcpu"], leased["libvirt_type"]) == (65536, 1, "qemu")
     assert (leased["libvirt_uri"], leased["libvirt_hypervisor"]) == (lab["qemu_uri"], lab["hypervisor"])
     assert isinstance(leased["libvirt_id"], int) and leased["libvirt_persistent"] is True
     (nic,) = leased["libvirt_interfaces"]
-    assert (nic["mac"], nic["type"], nic["source"], nic["model"]) == (lab["mac"](1), "network", lab["network"], "virtio")
-    assert nic["target"] and nic["addresses"] == [{"address": reserved, "prefix": 24, "family": "ipv4", "source": "lease"}]
+    assert (nic["mac"], nic["type"], nic["source"]) == (lab["mac"](1), "network", lab["network"])
+    assert nic["model"] == "virtio" and nic["target"]
+    assert nic["addresses"] == [{"address": reserved, "prefix": 24, "family": "ipv4", "source": "lease"}]
 
     # A paused guest keeps its lease (and is not asked through the agent).
     paused = hostvars[names["paused"]]
