@@ -748,6 +748,11 @@ def _live_xml(network):
         return network.XMLDesc(0)
 
 
+def _is_persistent(network):
+    with translate_libvirt_errors("reading the network %s" % network.name()):
+        return bool(network.isPersistent())
+
+
 def _is_active(network):
     if network is None:
         return False
@@ -787,6 +792,11 @@ class NetworkConverger:
         was_active = _is_active(network)
         created = network is None
 
+        if network is not None and not _is_persistent(network):
+            # A transient network (virsh net-create) gets a definition: every state but absent means defined.
+            self.tracker.add("persistent", False, True)
+            if not self.check_mode:
+                network = self._define(current, declared)
         if was_active and state == "inactive":
             self._stop(network, declared.name)
             was_active = False
@@ -929,8 +939,7 @@ class NetworkConverger:
         if network is None:
             return result
         before = Network.from_xml(_persistent_xml(network))
-        with translate_libvirt_errors("reading the network %s" % name):
-            persistent = bool(network.isPersistent())
+        persistent = _is_persistent(network)
         if _is_active(network):
             self._stop(network, name)
         if persistent:
@@ -964,6 +973,7 @@ class NetworkConverger:
             # Nothing was changed: report the network as the task would leave it.
             info["xml"] = desired.to_xml()
             info["bridge"] = desired.bridge_name or info["bridge"]
+            info["persistent"] = True
             if state in ("active", "inactive"):
                 info["active"] = state == "active"
             if self.params.get("autostart") is not None:

@@ -412,3 +412,47 @@ def test_host_bridge_network(qemu_uri, run_prefix, unique_name, libvirt_connecti
         assert os.path.exists("/sys/class/net/" + host_bridge)  # the host's bridge is not libvirt's to remove
     finally:
         subprocess.run(["ip", "link", "delete", host_bridge], capture_output=True)
+
+
+def test_transient_network_gets_a_definition(qemu_uri, run_prefix, unique_name, libvirt_connection,
+                                             cleanup_networks):
+    """A network started with `virsh net-create` has no definition; any state but absent gives it one,
+    the running network untouched."""
+    conn = libvirt_connection(qemu_uri)
+    name = unique_name("transient")
+    cleanup_networks.append(name)
+    conn.networkCreateXML("<network><name>%s</name><bridge name='%s'/></network>" % (name, run_prefix + "n8"))
+    bridge_index = ifindex(run_prefix + "n8")
+    params = {"uri": qemu_uri, "name": name, "state": "active"}
+    predicted = run_module("network", params, check_mode=True)
+    assert predicted.changed and predicted["changes"] == ["persistent"] and predicted["network"]["persistent"]
+    assert not conn.networkLookupByName(name).isPersistent()
+    defined = run_module("network", params)
+    assert defined.changed and defined["network"]["persistent"] and defined["network"]["active"], defined
+    assert conn.networkLookupByName(name).isPersistent() and ifindex(run_prefix + "n8") == bridge_index
+    assert not run_module("network", params).changed
+
+
+def test_test_driver_network(test_driver_uri, unique_name):
+    """The same module on another driver (libvirt's test driver, as on hosts this machine cannot run):
+    its XMLDesc has no INACTIVE flag, and its update API takes static hosts live."""
+    import libvirt
+    name = unique_name("td")
+    params = {"uri": test_driver_uri, "name": name, "state": "active", "forward": {"mode": "route"},
+              "ips": [{"address": "10.231.250.1", "prefix": 24,
+                       "dhcp": {"range": {"start": "10.231.250.10", "end": "10.231.250.20"},
+                                "hosts": [{"mac": "52:54:00:23:06:01", "ip": "10.231.250.5"}]}}]}
+    try:
+        assert run_module("network", params).changed
+        assert not run_module("network", params).changed
+        params["ips"][0]["dhcp"]["hosts"][0]["ip"] = "10.231.250.6"
+        moved = run_module("network", params)
+        assert moved.changed and [u["command"] for u in moved["live_updates"]] == ["modify"]
+        assert not moved["restart_required"]
+        connection = libvirt.open(test_driver_uri)
+        try:
+            assert "ip='10.231.250.6'" in connection.networkLookupByName(name).XMLDesc(0)
+        finally:
+            connection.close()
+    finally:
+        run_module("network", {"uri": test_driver_uri, "name": name, "state": "absent"})
