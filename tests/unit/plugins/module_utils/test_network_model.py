@@ -366,3 +366,27 @@ def test_ipv6_hosts_by_duid_and_name():
     hosts = [h.entry() for h in result.desired.ips[0].hosts]
     assert hosts == [{"mac": None, "id": "0:3:0:1:52:54:0:0:0:1", "name": None, "ip": "fd00:231::5"},
                      {"mac": None, "id": None, "name": "six", "ip": "fd00:231::6"}]
+
+
+def test_every_example_is_valid_input():
+    """The module's EXAMPLES pass its argument spec and the model's own checks."""
+    import yaml
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    from ansible_collections.virt.libvirt.plugins.module_utils._network import (
+        NETWORK_MUTUALLY_EXCLUSIVE, network_argument_spec,
+    )
+    from ansible_collections.virt.libvirt.plugins.modules import network as module
+
+    validator = ArgumentSpecValidator(network_argument_spec(), mutually_exclusive=NETWORK_MUTUALLY_EXCLUSIVE)
+    examples = yaml.safe_load(module.EXAMPLES)
+    assert len(examples) >= 8
+    for example in examples:
+        options = example["virt.libvirt.network"]
+        if "xml" in options:
+            options = dict(options, xml="<network><name>%s</name></network>" % options["name"])
+        checked = validator.validate(options)
+        assert not checked.error_messages, (example["name"], checked.error_messages)
+        params = checked.validated_parameters
+        for item in params.get("networks") or [params]:
+            if (item.get("state") or params["state"]) != "absent":
+                DeclaredNetwork(item)
