@@ -108,10 +108,12 @@ class PackageDatabase:
                 installed[name] = version
             elif line.strip().endswith("is not installed"):
                 not_installed.append(line)
-        if rc != 0 and len(not_installed) != rc:
-            # rpm's exit code counts the names not installed; anything else is a broken database.
+        errors = [line for line in (stderr or "").splitlines() if line.startswith("error:")]
+        if errors or (rc != 0 and len(not_installed) != rc):
+            # rpm's exit code counts the names not installed; a database it cannot open is reported on
+            # stderr while every name still reads "not installed".
             raise VirtLibvirtError("querying the package database with rpm failed (rc=%d): %s"
-                                   % (rc, (stderr or stdout).strip()), option="installroot")
+                                   % (rc, " ".join(errors) or (stderr or stdout).strip()), option="installroot")
         return installed
 
     def media(self, name):

@@ -18,6 +18,8 @@ import sys
 import tempfile
 
 PACKAGES = ("xenpv-win-32bit", "xenpv-win-32bit-debug", "xenpv-win-64bit", "xenpv-win-64bit-debug")
+# A repository's own name for the 32-bit drivers, for the package_names mapping.
+RENAMED_32BIT = "acme-xenpv-win-32bit"
 VERSION = "1.3.8"
 RELEASE = "1.el5"
 MEDIA_DIR = "/usr/share/xenpv-win"
@@ -58,30 +60,30 @@ Test stand-in for {name}: installs a README and an ISO 9660 image under {media_d
 %prep
 %build
 %install
-mkdir -p %{{buildroot}}{media_dir}/{flavour}
-printf 'Stand-in for {name}\\n' > %{{buildroot}}{media_dir}/{flavour}/README
+mkdir -p %{{buildroot}}{media_dir}/{name}
+printf 'Stand-in for {name}\\n' > %{{buildroot}}{media_dir}/{name}/README
 cp {iso_source} %{{buildroot}}{media}
 
 %files
-{media_dir}/{flavour}
+{media_dir}/{name}
 {media}
 """
 
 
 def build_repository(directory):
-    """Build the four stand-in RPMs and publish them with createrepo_c in ``directory``/repo."""
+    """Build the four stand-in RPMs (and RENAMED_32BIT) and publish them with createrepo_c in
+    ``directory``/repo."""
     topdir = os.path.join(directory, "rpmbuild")
     repo = os.path.join(directory, "repo")
     os.makedirs(repo, exist_ok=True)
-    for name in PACKAGES:
-        flavour = name[len("xenpv-win-"):]
+    for name in PACKAGES + (RENAMED_32BIT,):
         iso_source = os.path.join(directory, "%s.iso" % name)
         with open(iso_source, "wb") as stream:
             stream.write(_iso_image(name))
         spec = os.path.join(directory, "%s.spec" % name)
         with open(spec, "w", encoding="utf-8") as stream:
             stream.write(_SPEC.format(name=name, version=VERSION, release=RELEASE, media_dir=MEDIA_DIR,
-                                      flavour=flavour, media=media_path(name), iso_source=iso_source))
+                                      media=media_path(name), iso_source=iso_source))
         subprocess.run(["rpmbuild", "-bb", "--quiet", "--define", "_topdir %s" % topdir,
                         "--define", "_rpmdir %s" % repo, "--define", "_build_name_fmt %%{NAME}.rpm", spec],
                        check=True, capture_output=True)
@@ -130,10 +132,10 @@ def rpm_install(root, repo, *names):
 
 
 def installed_packages(root):
-    """The xenpv-win packages in the RPM database of ``root``."""
-    process = subprocess.run(["rpm", "--root", root, "-qa", "--qf", "%{NAME}\\n", "xenpv-win*"],
+    """The xenpv-win packages (stand-ins and renamed ones) in the RPM database of ``root``."""
+    process = subprocess.run(["rpm", "--root", root, "-qa", "--qf", "%{NAME}\\n"],
                              capture_output=True, text=True, check=True)
-    return sorted(line for line in process.stdout.splitlines() if line)
+    return sorted(line for line in process.stdout.splitlines() if "xenpv-win" in line)
 
 
 if __name__ == "__main__":
