@@ -18,9 +18,9 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
-    GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, Console, Disk, Domain,
-    GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets, is_generated_interface_name,
-    removable_storage,
+    GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, POWER_STATE_NAMES, Console,
+    Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets,
+    is_generated_interface_name, removable_storage,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 
@@ -556,10 +556,6 @@ def _apply_device_values(device, values, tracker, prefix, record):
 
 
 # -- talking to libvirt ----------------------------------------------------------------------------
-_STATE_NAMES = {
-    0: "nostate", 1: "running", 2: "blocked", 3: "paused", 4: "shutdown", 5: "shutoff", 6: "crashed",
-    7: "pmsuspended",
-}
 
 
 def _lookup(connection, name):
@@ -574,7 +570,7 @@ def _lookup(connection, name):
 
 def _power_state(domain):
     with translate_libvirt_errors("reading the state of %s" % domain.name()):
-        return _STATE_NAMES.get(domain.state()[0], "unknown")
+        return POWER_STATE_NAMES.get(domain.state()[0], "unknown")
 
 
 def _persistent_xml(domain):

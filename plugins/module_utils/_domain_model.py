@@ -24,6 +24,12 @@ GRAPHICS_TYPES = ("vnc", "sdl", "spice", "rdp", "desktop", "egl-headless", "dbus
 CONSOLE_TYPES = ("pty", "dev", "file", "null", "vc", "stdio", "tcp", "udp", "unix", "spicevmc")
 MASK = "********"
 
+# libvirt's virDomainState codes, as the modules and the inventory plugin report them.
+POWER_STATE_NAMES = {
+    0: "nostate", 1: "running", 2: "blocked", 3: "paused", 4: "shutdown", 5: "shutoff", 6: "crashed",
+    7: "pmsuspended",
+}
+
 # Characters libvirt refuses in a domain name, and names that are not files on the host.
 _NAME_CODEC = xm.TextCodec(forbid="/")
 _PORT = xm.IntCodec(minimum=-1, maximum=65535)

@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     DEFAULT_URI, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._domain import _STATE_NAMES
-from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain
+from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import POWER_STATE_NAMES, Domain
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError
 
 try:
@@ -29,7 +28,7 @@ except ImportError:
     HAS_LXML = False
 
 # Mirrored by the choices in plugins/inventory/libvirt_guests.py.
-POWER_STATES = tuple(_STATE_NAMES[code] for code in sorted(_STATE_NAMES))
+POWER_STATES = tuple(POWER_STATE_NAMES[code] for code in sorted(POWER_STATE_NAMES))
 ADDRESS_SOURCES = ("lease", "agent", "arp")
 DEFAULT_ADDRESS_SOURCES = ("lease", "agent")
 HOST_NAMINGS = ("name", "hypervisor_and_name", "uuid")
@@ -269,7 +268,7 @@ class _GuestReader:
         name = domain.name()
         if not self.settings.wants_name(name):
             return None
-        state = _STATE_NAMES.get(domain.state()[0], "unknown")
+        state = POWER_STATE_NAMES.get(domain.state()[0], "unknown")
         if not self.settings.wants_state(state):
             return None
         # The live definition: a running guest's tap devices and the MACs it really uses.
