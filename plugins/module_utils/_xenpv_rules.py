@@ -106,9 +106,10 @@ _OTHER_WINDOWS = (
     (r"^(?:windows |win )?(7|8|8 1|10|11)$", "Windows %s"),
 )
 
+# Words naming the architecture, 64-bit spellings first so that "x86_64" is not read as "x86".
 _ARCH_WORDS = (
-    (r"\b(32)\s*bits?\b", 32), (r"\b(64)\s*bits?\b", 64), (r"\bx86\b", 32), (r"\bi[3-6]86\b", 32),
-    (r"\bamd64\b", 64), (r"\bx86 64\b", 64), (r"\bintel 64\b", 64),
+    (r"\bx86 64\b", 64), (r"\bamd64\b", 64), (r"\bintel 64\b", 64), (r"\b64\s*bits?\b", 64),
+    (r"\b32\s*bits?\b", 32), (r"\bx86\b", 32), (r"\bi[3-6]86\b", 32),
 )
 
 
@@ -158,6 +159,10 @@ def parse_windows(text, option):
     elif "2003" in words:
         r2 = "r2" in words
         family, title = ("2003r2", "Windows Server 2003 R2") if r2 else ("2003", "Windows Server 2003")
+        if "x64" in words:  # "Windows Server 2003 x64 Edition" is the 64-bit one
+            if arch_hint == 32:
+                raise ModelError("%r names both 32-bit and 64-bit" % text, option=option)
+            arch_hint = 64
     else:
         for pattern, other_title in _OTHER_WINDOWS:
             match = re.search(pattern, simple)
@@ -182,12 +187,10 @@ def parse_windows(text, option):
 # ----------------------------------------------------------------------------------------------
 
 _RELEASE = re.compile(r"^\s*(?P<distribution>.*?)\s+release\s+(?P<major>\d+)(?:\.(?P<minor>\d+))?", re.I)
-# Rebuilds of Red Hat Enterprise Linux; accepted only when the user opts in (accept_rebuilds).
-_REBUILDS = (
-    (r"^centos", "CentOS"), (r"^scientific linux", "Scientific Linux"),
-    (r"^enterprise linux enterprise linux", "Oracle Enterprise Linux"), (r"^oracle linux", "Oracle Linux"),
-    (r"^rocky linux", "Rocky Linux"), (r"^almalinux", "AlmaLinux"),
-)
+# Rebuilds of Red Hat Enterprise Linux (Oracle's RHEL 5 called itself "Enterprise Linux Enterprise Linux");
+# accepted only when the user opts in (accept_rebuilds).
+_REBUILDS = (r"^centos", r"^scientific linux", r"^enterprise linux enterprise linux", r"^oracle linux",
+             r"^rocky linux", r"^almalinux")
 _X86_32 = ("i386", "i486", "i586", "i686", "x86")
 _X86_64 = ("x86_64", "amd64")
 
@@ -201,7 +204,7 @@ def parse_release(text):
     distribution = " ".join(match.group("distribution").split())
     if distribution.lower().startswith("red hat enterprise linux"):
         family = "rhel"
-    elif any(re.match(pattern, distribution.lower()) for pattern, _name in _REBUILDS):
+    elif any(re.match(pattern, distribution.lower()) for pattern in _REBUILDS):
         family = "rebuild"
     else:
         family = "other"

@@ -109,6 +109,7 @@ def test_case_and_punctuation_do_not_matter(line, random):
     ("Windows 2000 Professional SP4", "Windows 2000"),
     ("Windows Server 2008 R2", "Windows Server 2008"),
     ("Windows 7", "Windows 7"),
+    ("Windows 8.1", "Windows 8.1"),
 ])
 def test_other_windows_versions_are_recognised_as_unsupported(text, title):
     parsed = rules.parse_windows(text, "os")
@@ -137,6 +138,17 @@ def test_contradicting_input_is_refused_naming_the_option():
     with pytest.raises(ModelError) as raised:
         guests({"os": "xp-sp3"}, {"os": "xp-sp3", "free_space_mb": -1})
     assert raised.value.option == "guests[1].free_space_mb"
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("Windows Server 2003 SP2 x86_64", 64), ("Windows Server 2003 SP2 (AMD64)", 64),
+    ("Windows Server 2003 SP2 Intel 64", 64), ("Windows Server 2003 SP2 x86", 32), ("2003-sp2 i386", 32),
+    ("Windows Server 2003, Service Pack 2 \u2013 32bit", 32), ("Windows Server 2003 SP2", None),
+    ("Windows Server 2003 x64 Edition SP2", 64),
+])
+def test_architecture_words(text, hint):
+    parsed = rules.parse_windows(text, "os")
+    assert (parsed.key, parsed.arch_hint) == ("2003-sp2", hint)
 
 
 def test_architecture_implied_by_the_version():
