@@ -82,9 +82,10 @@ options:
         required: true
       arch:
         description:
-          - The Windows guest's architecture in bits. May be left out when O(guests[].os) implies it (Windows XP
-            is 32-bit, Windows XP Professional x64 Edition 64-bit, or the text ends in C(32-bit)/C(64-bit));
-            required for Windows Server 2003.
+          - The Windows guest's architecture in bits. May be left out when O(guests[].os) implies it - Windows XP
+            is 32-bit, Windows XP Professional x64 Edition 64-bit, or the text names it (C(32-bit), C(64-bit),
+            C(x86), C(x86_64), C(AMD64), C(x64 Edition)); required for Windows Server 2003 otherwise.
+          - When given together with an architecture in O(guests[].os), both must agree.
         type: int
         choices: [32, 64]
       free_space_mb:
