@@ -217,7 +217,10 @@ options:
         description: MAC address, any case, colons or dashes. Must be unicast.
         type: str
       target:
-        description: Name of the host tun device, for example V(vnet7).
+        description:
+          - Name of the host tap device (at most 15 characters), for example V(web1-eth0).
+          - Names starting with C(vnet), C(macvtap) or C(macvlan) are the ones libvirt generates and are refused;
+            in O(xml) they are ignored, as libvirt ignores them.
         type: str
       script:
         description: Script run to plug the device in (Xen V(vif-bridge), QEMU V(/etc/qemu-ifup)).

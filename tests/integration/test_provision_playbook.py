@@ -29,13 +29,14 @@ def write_inventory(directory, kvm_vars, xen_vars):
 @pytest.fixture
 def fleet(tmp_path, run_prefix, qemu_uri, test_driver_uri):
     network, bridge = "%s-prov" % run_prefix, "%sp" % run_prefix
+    subnet = "10.234.%d" % int(run_prefix[-2:], 16)  # another run on the same machine picks another one
     kvm_vars = {
         "libvirt_uri": qemu_uri,
         "libvirt_networks": [{
             "name": network, "state": "active", "bridge": {"name": bridge}, "forward": {"mode": "nat"},
-            "ips": [{"address": "10.234.31.1", "prefix": 24,
-                     "dhcp": {"range": {"start": "10.234.31.100", "end": "10.234.31.150"},
-                              "hosts": [{"mac": "52:54:00:34:31:01", "name": "web", "ip": "10.234.31.11"}]}}]}],
+            "ips": [{"address": subnet + ".1", "prefix": 24,
+                     "dhcp": {"range": {"start": subnet + ".100", "end": subnet + ".150"},
+                              "hosts": [{"mac": "52:54:00:34:31:01", "name": "web", "ip": subnet + ".11"}]}}]}],
         "libvirt_domains": [
             {"name": "%s-prov-web" % run_prefix, "state": "running",
              "type": "{{ 'kvm' if libvirt_capabilities.kvm else 'qemu' }}", "memory": "64MiB",
