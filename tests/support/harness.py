@@ -12,8 +12,22 @@ REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS_ROOT = REPO / ".build" / "collections"
 COLLECTION_LINK = COLLECTIONS_ROOT / "ansible_collections" / "virt" / "libvirt"
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
-CORPUS = REPO.parent / "shared" / "corpus"
-SEEDS = REPO.parent / "shared" / "seeds"
+
+
+def _shared_directory():
+    """The project's shared documents (seeds, libvirt's test corpus): ../shared beside the checkout, or
+    $VIRT_LIBVIRT_SHARED, or /work/shared for a clone made elsewhere on this machine."""
+    candidates = [os.environ.get("VIRT_LIBVIRT_SHARED"), REPO.parent / "shared", "/work/shared"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "seeds").is_dir():
+            return Path(candidate)
+    raise RuntimeError("the shared seeds and corpus are not found (looked in %s); set VIRT_LIBVIRT_SHARED"
+                       % ", ".join(str(c) for c in candidates if c))
+
+
+SHARED = _shared_directory()
+CORPUS = SHARED / "corpus"
+SEEDS = SHARED / "seeds"
 SCHEMAS = Path("/usr/share/libvirt/schemas")
 
 
