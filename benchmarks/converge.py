@@ -374,7 +374,7 @@ def add_derived(rows, count, ping_samples):
         rows["ping"]["baseline_s"], rows["ping"]["baseline_cpu_s"] = baseline, baseline_cpu
     community = rows.get("community-loop")
     for row, numbers in rows.items():
-        if community:
+        if community and row != "ping":
             numbers["vs_community_first"] = community["first_s"] / numbers["first_s"]
             numbers["vs_community_rerun"] = community["rerun_s"] / numbers["rerun_s"]
         if baseline is not None and row != "ping":
