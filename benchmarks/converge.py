@@ -466,9 +466,10 @@ def samples_for(row, repeat):
 
 
 def measure(args, runner, workdir, run_prefix):
-    """Every row for every N. Samples of a row interleave with the other rows' (ping, bulk, ping, bulk...)
-    so that a slow spell on the machine does not land on one row only."""
-    rows_by_n, samples_by_n, shapes = {}, {}, {}
+    """Every row for every N: the samples by N and row, and the guest definitions seen. Samples of a row
+    interleave with the other rows' (ping, bulk, ping, bulk...) so that a slow spell on the machine does not
+    land on one row only."""
+    samples_by_n, shapes = {}, {}
     for count in args.counts:
         samples = {row: [] for row in args.rows}
         for sample in range(max(samples_for(row, args.repeat) for row in args.rows)):
@@ -482,10 +483,35 @@ def measure(args, runner, workdir, run_prefix):
                 print("  N=%-4d %-15s first %6.2f s, re-run %6.2f s (%d changed), check %6.2f s (%d changed)" % (
                     count, row, runs["first"]["wall_s"], runs["rerun"]["wall_s"], runs["rerun"]["changed"],
                     runs["check"]["wall_s"], runs["check"]["changed"]), flush=True)
-        rows_by_n[count] = {row: summarise_row(samples[row]) for row in args.rows}
-        add_derived(rows_by_n[count], count, samples.get("ping"))
         samples_by_n[count] = samples
-    return rows_by_n, samples_by_n, shapes
+    return samples_by_n, shapes
+
+
+def build_rows(samples_by_n):
+    """The table's numbers: medians of the samples, then ratios and seconds per guest."""
+    rows_by_n = {}
+    for count, samples in samples_by_n.items():
+        rows_by_n[count] = {row: summarise_row(row_samples) for row, row_samples in samples.items()}
+        add_derived(rows_by_n[count], count, samples.get("ping"))
+    return rows_by_n
+
+
+def print_report(rows_by_n):
+    """Both tables and the targets' verdicts, on stdout; returns the verdicts."""
+    print("\nWall seconds (medians):\n")
+    print(format_table(rows_by_n))
+    print("\nCPU seconds of the same runs (ansible-playbook and its modules, not libvirtd):\n")
+    print(format_cpu_table(rows_by_n))
+    baselines = ["N=%d: %.2f s" % (n, rows["ping"]["baseline_s"]) for n, rows in rows_by_n.items() if "ping" in rows]
+    if baselines:
+        print("\nping baseline (median of every ping run at that N; s per guest is measured from it): %s"
+              % ", ".join(baselines))
+    verdicts = check_targets(rows_by_n)
+    if verdicts:
+        print()
+        for target, measured, met in verdicts:
+            print("%s %s: %s" % ("MET    " if met else "NOT MET", target, measured))
+    return verdicts
 
 
 # -- main --------------------------------------------------------------------------------------------------
@@ -504,6 +530,8 @@ def parse_args(argv):
                         help="samples per row, the median reported (default: %d for %s, 1 for the loops)"
                              % (CHEAP_ROW_SAMPLES, " and ".join(CHEAP_ROWS)))
     parser.add_argument("--results-dir", default=str(RESULTS_DIR), help="where the JSON results go")
+    parser.add_argument("--report", metavar="JSON",
+                        help="print the tables of a saved results file again (nothing is run)")
     args = parser.parse_args(argv)
     args.rows = [row for row in args.rows.split(",") if row]
     unknown = [row for row in args.rows if row not in ROWS]
@@ -525,6 +553,11 @@ def _exit_on_sigterm(_signum, _frame):
 
 def main(argv):
     args = parse_args(argv)
+    if args.report:
+        saved = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        print("run %s, %s: %s" % (saved["run"], saved["started"], json.dumps(saved["versions"])))
+        print_report(build_rows({int(n): samples for n, samples in saved["samples"].items()}))
+        return 0
     if args.python:
         python = Path(args.python).absolute()
     else:
@@ -547,21 +580,14 @@ def main(argv):
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
         with tempfile.TemporaryDirectory(prefix="virt-libvirt-bench-") as workdir:
-            rows_by_n, samples_by_n, shapes = measure(args, Runner(workdir, python), workdir, run_prefix)
+            samples_by_n, shapes = measure(args, Runner(workdir, python), workdir, run_prefix)
     finally:
         leftovers = undefine_guests(run_prefix)
         if leftovers:
             print("removed %d guests left by an interrupted row" % leftovers, file=sys.stderr)
 
-    print("\nWall seconds (medians):\n")
-    print(format_table(rows_by_n))
-    print("\nCPU seconds of the same runs (ansible-playbook and its modules, not libvirtd):\n")
-    print(format_cpu_table(rows_by_n))
-    verdicts = check_targets(rows_by_n)
-    if verdicts:
-        print()
-        for target, measured, met in verdicts:
-            print("%s %s: %s" % ("MET    " if met else "NOT MET", target, measured))
+    rows_by_n = build_rows(samples_by_n)
+    verdicts = print_report(rows_by_n)
     if len(shapes) > 1:
         print("\nwarning: the rows defined different guests: %s" % list(shapes.values()), file=sys.stderr)
 
