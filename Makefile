@@ -5,12 +5,13 @@ PYTHON := $(VENV)/bin/python
 COLLECTIONS := $(CURDIR)/.build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help setup host venv collection test unit sanity integration demo demo-clean clean
+.PHONY: help setup host venv collection test unit sanity integration demo demo-clean benchmark clean
 
 help:
 	@echo "make demo       - set everything up, then converge the demo fleet twice (the second run changes nothing)"
 	@echo "make test       - set everything up, then run every test"
 	@echo "make demo-clean - remove the demo's KVM guests and network"
+	@echo "make benchmark  - converge N=10 50 200 guests: virt.libvirt against community.libvirt (N=50 for one size)"
 
 setup: host venv collection
 
@@ -44,8 +45,14 @@ integration: setup
 demo: setup
 	bash scripts/demo.sh
 
-demo-clean: setup
+demo-benchmark: host collection
+	python3 benchmarks/converge.py $(or $(N),10 50 200)
+
+clean: setup
 	$(VENV)/bin/ansible-playbook -i playbooks/inventory.demo playbooks/decommission.yml --limit demo-kvm
+
+benchmark: host collection
+	python3 benchmarks/converge.py $(or $(N),10 50 200)
 
 clean:
 	rm -rf .build .pytest_cache .hypothesis

@@ -4,6 +4,8 @@
 """The bulk form shared by the modules: converge every item of a list over one connection."""
 from __future__ import annotations
 
+import collections
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
@@ -39,8 +41,8 @@ def converge_items(params, option, noun, task_level_options, item_spec, converge
     """
     validator = ArgumentSpecValidator(item_spec)
     items = params[option]
-    names = [item.get("name") for item in items if isinstance(item, dict)]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    names = collections.Counter(item.get("name") for item in items if isinstance(item, dict))
+    duplicates = sorted(name for name, count in names.items() if count > 1 and name is not None)
     if duplicates:
         raise ModelError("the %s %s is listed more than once" % (noun, duplicates[0]), option=option)
     results, failed = [], []
