@@ -33,5 +33,10 @@ for _ in $(seq 1 30); do
     sleep 1
 done
 virsh -c qemu:///system net-dhcp-leases vlib-demo || true
+echo
+echo "=== the guests as Ansible hosts (inventory plugin virt.libvirt.libvirt_guests) ==="
+.venv/bin/ansible-inventory -i playbooks/inventory.guests/demo.libvirt_guests.yml --graph
+.venv/bin/ansible-inventory -i playbooks/inventory.guests/demo.libvirt_guests.yml --host demo-pxe \
+    | grep -E '"(ansible_host|libvirt_state|libvirt_type|libvirt_uri)"' || true
 echo "The KVM guests and network stay for you to look at; 'make demo-clean' removes them."
 echo "(The stand-in Xen host's guests live in libvirt's test driver and vanish when this script ends.)"
