@@ -45,10 +45,7 @@ integration: setup
 demo: setup
 	bash scripts/demo.sh
 
-demo-benchmark: host collection
-	python3 benchmarks/converge.py $(or $(N),10 50 200)
-
-clean: setup
+demo-clean: setup
 	$(VENV)/bin/ansible-playbook -i playbooks/inventory.demo playbooks/decommission.yml --limit demo-kvm
 
 benchmark: host collection
