@@ -167,3 +167,9 @@ def test_action_group_lists_every_module():
     assert sorted(runtime["action_groups"]["libvirt"]) == sorted(
         set(MODULES) | {"domain", "network", "capabilities_facts", "xenpv_drivers"})
     assert runtime["requires_ansible"].startswith(">=2.16")
+
+
+@pytest.mark.parametrize("target", ["demo", "demo-clean", "test", "benchmark", "sanity", "clean"])
+def test_make_targets_are_defined_once(target):
+    dry_run = subprocess.run(["make", "-n", "-C", str(REPO), target], capture_output=True, text=True, timeout=60)
+    assert dry_run.returncode == 0 and "warning" not in dry_run.stderr.lower(), dry_run.stderr
