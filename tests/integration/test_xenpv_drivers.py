@@ -19,16 +19,6 @@ MIXED_GUESTS = [{"os": "Windows XP, Service Pack 3", "free_space_mb": 100},
                 {"os": "Windows Server 2003 R2, Service Pack 2", "arch": 64, "free_space_mb": 100}]
 
 
-@pytest.fixture(scope="module")
-def repo():
-    return rpmrepo.stand_in_repository()
-
-
-@pytest.fixture
-def install_root(tmp_path, repo):
-    return rpmrepo.make_install_root(str(tmp_path), repo)
-
-
 @pytest.fixture
 def release_file(tmp_path):
     path = tmp_path / "redhat-release"

@@ -25,16 +25,6 @@ ROLE_PLAY = """\
 """
 
 
-@pytest.fixture(scope="module")
-def repo():
-    return rpmrepo.stand_in_repository()
-
-
-@pytest.fixture
-def install_root(tmp_path, repo):
-    return rpmrepo.make_install_root(str(tmp_path), repo)
-
-
 @pytest.fixture
 def write_release(tmp_path):
     def write(text, name="redhat-release"):
