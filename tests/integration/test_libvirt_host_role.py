@@ -51,7 +51,7 @@ def test_role_installs_starts_and_is_idempotent(playbook):
     assert "virt.libvirt.libvirt_host : Start the daemons that do not run" in applied.changed_tasks()
     assert daemon_running(EXTRA_DAEMON)
     version = applied.task("virt.libvirt.libvirt_host : Wait until qemu:///system answers")
-    assert "Running hypervisor: QEMU" in version["stdout"]
+    assert version["ansible_facts"]["libvirt_capabilities"]["hypervisor"]["name"] == "QEMU"
     # the bindings the modules need on a managed host are there for the system Python
     subprocess.run(["/usr/bin/python3", "-c", "import libvirt, lxml"], check=True)
 
@@ -75,3 +75,22 @@ def test_argument_specs_refuse_bad_values(tmp_path):
     refused = run_playbook(path)
     assert refused.returncode != 0
     assert "libvirt_host_hypervisor" in refused.stdout and "vmware" in refused.stdout
+
+
+def test_only_libvirt_daemons_are_started(tmp_path):
+    """The daemon names become command arguments: anything but libvirt's own daemons is refused before a
+    command runs."""
+    marker = tmp_path / "ran"
+    path = tmp_path / "bad_daemon.yml"
+    path.write_text(textwrap.dedent("""\
+        - hosts: localhost
+          gather_facts: false
+          roles:
+            - role: virt.libvirt.libvirt_host
+              vars:
+                libvirt_host_direct_daemons: [virtlogd, "touch %s"]
+        """ % marker))
+    refused = run_playbook(path)
+    assert refused.returncode != 0
+    assert "libvirt_host_direct_daemons" in refused.stdout and "touch" in refused.stdout
+    assert not marker.exists()
