@@ -28,7 +28,7 @@ description:
   - The configuration file's name must end in C(.libvirt_guests.yml) or C(.libvirt_guests.yaml).
   - The plugin only reads; it never changes a guest.
 author:
-  - virt.libvirt developers
+  - virt.libvirt developers (!UNKNOWN)
 requirements:
   - python >= 3.8
   - libvirt-python (the C(libvirt) Python module) and lxml on the Ansible controller

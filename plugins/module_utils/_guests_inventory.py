@@ -22,7 +22,8 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import 
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError
 
 try:
-    import lxml.etree  # noqa: F401 pylint: disable=unused-import  (the domain model needs it)
+    # Imported only to tell whether lxml is there: the domain model needs it.
+    import lxml.etree  # noqa: F401 pylint: disable=unused-import
     HAS_LXML = True
 except ImportError:
     HAS_LXML = False

@@ -141,7 +141,7 @@ def classful_prefix(address):
     parsed = ipaddress.ip_address(address)
     if parsed.version == 6:
         return 64
-    first = int(str(parsed).split(".")[0])
+    first = int(str(parsed).split(".", maxsplit=1)[0])
     if first < 128:
         return 8
     if first < 192:
@@ -389,7 +389,7 @@ class Network(xm.XMLModel):
     def summary(self):
         """The modelled configuration a restart would apply, static DHCP hosts left out (they go live)."""
         values = {name: getattr(self, name) for name in ("bridge_name", "bridge_stp", "bridge_delay", "forward_dev",
-                                                          "mtu", "mac", "domain_name")}
+                                                         "mtu", "mac", "domain_name")}
         values["forward_mode"] = self.forward_mode
         values["ips"] = sorted((ip.summary() for ip in self.ips), key=lambda s: (s["family"], s["address"] or ""))
         # DNS records and static routes are applied at start too; libvirt writes them the same live and inactive.

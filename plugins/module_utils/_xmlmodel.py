@@ -424,12 +424,12 @@ class ListField(Field):
             self.codec.write(child, self.attr, value)
             model.insert_child(parent, child, path)
 
-    def normalize(self, values, option):
-        if values is None:
+    def normalize(self, value, option):
+        if value is None:
             return None
-        if not isinstance(values, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
             raise ModelError("must be a list", option=option)
-        return [self.codec.normalize(value, "%s[%d]" % (option, index)) for index, value in enumerate(values)]
+        return [self.codec.normalize(item, "%s[%d]" % (option, index)) for index, item in enumerate(value)]
 
     def raw(self, model):
         parent = model.find(self.steps)
@@ -473,14 +473,14 @@ class ChildTagsField(Field):
                 model.insert_child(parent, etree.Element(tag), path)
                 present.add(tag)
 
-    def normalize(self, values, option):
-        if values is None:
+    def normalize(self, value, option):
+        if value is None:
             return None
-        if not isinstance(values, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
             raise ModelError("must be a list of names", option=option)
         names = []
-        for index, value in enumerate(values):
-            name = TEXT.normalize(value, "%s[%d]" % (option, index))
+        for index, item in enumerate(value):
+            name = TEXT.normalize(item, "%s[%d]" % (option, index))
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_.-]*$", name):
                 raise ModelError("%r is not a valid element name" % name, option="%s[%d]" % (option, index))
             names.append(name)

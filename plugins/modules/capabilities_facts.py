@@ -21,7 +21,7 @@ description:
     buses, graphics types, firmware, loaders and CPU modes one emulator offers a domain type.
   - Read-only - never changes anything on the host, reports C(changed=false), and runs the same in check mode.
 author:
-  - virt.libvirt developers
+  - virt.libvirt developers (!UNKNOWN)
 extends_documentation_fragment:
   - virt.libvirt.connection
 attributes:
@@ -386,7 +386,9 @@ ansible_facts:
               returned: always
               sample: {acpi: {default: true, toggle: true}}
             domain_type_overrides:
-              description: For domain types with an emulator or machines of their own (libvirt's C(<domain type='kvm'><emulator>)) - C(emulator), C(machines), C(machine_aliases).
+              description: >-
+                For domain types with an emulator or machines of their own (libvirt's C(<domain
+                type='kvm'><emulator>)) - C(emulator), C(machines), C(machine_aliases).
               type: dict
               returned: always
         domain_capabilities:
@@ -478,7 +480,10 @@ ansible_facts:
               type: dict
               returned: always
             cpu_modes:
-              description: Each CPU mode by name with C(supported) and its enums; C(host-model) adds C(model), C(vendor), C(fallback), C(features_required), C(features_disabled); C(custom) adds C(models), C(usable_models) and, where libvirt names them, C(model_aliases) (alias to canonical model).
+              description: >-
+                Each CPU mode by name with C(supported) and its enums; C(host-model) adds C(model), C(vendor),
+                C(fallback), C(features_required), C(features_disabled); C(custom) adds C(models),
+                C(usable_models) and, where libvirt names them, C(model_aliases) (alias to canonical model).
               type: dict
               returned: always
             memory_backing:
@@ -486,12 +491,16 @@ ansible_facts:
               type: dict
               returned: always
             devices:
-              description: Each device kind (C(disk), C(graphics), C(video), C(hostdev), C(rng), C(filesystem), C(tpm) ...) with C(supported) and every enum by libvirt's name.
+              description: >-
+                Each device kind (C(disk), C(graphics), C(video), C(hostdev), C(rng), C(filesystem), C(tpm)
+                ...) with C(supported) and every enum by libvirt's name.
               type: dict
               returned: always
               sample: {disk: {supported: true, diskDevice: [disk, cdrom], bus: [ide, scsi, virtio], model: [virtio]}}
             features:
-              description: Each feature (C(gic), C(vmcoreinfo), C(genid), C(sev), C(sgx), C(hyperv) ...) with C(supported), its enums and its settings (SEV's C(cbitpos)).
+              description: >-
+                Each feature (C(gic), C(vmcoreinfo), C(genid), C(sev), C(sgx), C(hyperv) ...) with
+                C(supported), its enums and its settings (SEV's C(cbitpos)).
               type: dict
               returned: always
 """

@@ -22,7 +22,7 @@ description:
     RV(restart_required=true); with O(restart=true) the guest is shut down and started again.
   - The bulk form O(domains) converges many guests over one connection in one task.
 author:
-  - virt.libvirt developers
+  - virt.libvirt developers (!UNKNOWN)
 extends_documentation_fragment:
   - virt.libvirt.connection
 attributes:
@@ -461,11 +461,11 @@ domain:
   contains:
     name: {description: Name., type: str, returned: always}
     uuid: {description: UUID., type: str, returned: when defined}
-    id: {description: Runtime id, null when not running., type: int, returned: when defined}
+    id: {description: "Runtime id, null when not running.", type: int, returned: when defined}
     state: {description: "Power state: running, paused, shutoff, absent ...", type: str, returned: always}
     autostart: {description: Autostart flag., type: bool, returned: when defined}
     persistent: {description: Whether the guest has a persistent definition., type: bool, returned: when defined}
-    xml: {description: The persistent definition, passwords masked., type: str, returned: when defined}
+    xml: {description: "The persistent definition, passwords masked.", type: str, returned: when defined}
 removed_storage:
   description: Disk images deleted (or that would be) with O(remove_storage=true).
   returned: when O(state=absent) and the guest existed

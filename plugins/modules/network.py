@@ -31,7 +31,7 @@ description:
     anything on the host is changed.
   - The bulk form O(networks) converges many networks over one connection in one task.
 author:
-  - virt.libvirt developers
+  - virt.libvirt developers (!UNKNOWN)
 extends_documentation_fragment:
   - virt.libvirt.connection
 attributes:

@@ -36,7 +36,7 @@ description:
   - Every violation is returned in RV(problems) with a stable code; with O(fail_on_problems=true) the task
     fails naming every problem, not only the first.
 author:
-  - virt.libvirt developers
+  - virt.libvirt developers (!UNKNOWN)
 extends_documentation_fragment:
   - virt.libvirt.connection
 attributes:
@@ -232,7 +232,9 @@ problems:
       guest: win2003-db
       message: the system drive of win2003-db (xvda, the first hard disk) is on the para-virtualized xen bus; ...
 notes:
-  description: Rules that cannot be verified from the host (free space not given, administrator access inside Windows, root when not running as root) and other facts worth knowing; never failures.
+  description: >-
+    Rules that cannot be verified from the host (free space not given, administrator access inside Windows,
+    root when not running as root) and other facts worth knowing; never failures.
   returned: always
   type: list
   elements: dict
@@ -262,7 +264,12 @@ guests:
     os_key: {description: "The short form of a supported version (C(xp-sp3) ...), null when not supported.", type: str, returned: always}
     arch: {description: "32 or 64.", type: int, returned: always}
     supported: {description: "Whether this guest meets every guest rule (host problems aside).", type: bool, returned: always}
-    package: {description: "The seed's name of the driver package this guest uses (C(xenpv-win-32bit) or C(xenpv-win-64bit)); null when the drivers cannot apply to it (unsupported Windows, 64-bit on a 32-bit host, not HVM, not Xen, Itanium host).", type: str, returned: always}
+    package:
+      description: >-
+        The seed's name of the driver package this guest uses (C(xenpv-win-32bit) or C(xenpv-win-64bit)); null when
+        the drivers cannot apply to it (unsupported Windows, 64-bit on a 32-bit host, not HVM, not Xen, Itanium host).
+      type: str
+      returned: always
     problems: {description: "The codes of this guest's problems.", type: list, elements: str, returned: always}
     defined: {description: "Whether the named domain exists; null for an unnamed guest.", type: bool, returned: always}
     hvm: {description: "Whether the guest is fully virtualized.", type: bool, returned: when the domain was read}
