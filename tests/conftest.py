@@ -63,7 +63,7 @@ def test_driver_uri():
     holder = subprocess.Popen(["virsh", "-c", TEST_DRIVER_URI, "event", "--all", "--loop"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     libvirt = _libvirt()
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             libvirt.open(TEST_DRIVER_URI).close()
             break
@@ -103,11 +103,11 @@ def cleanup_run_objects(run_prefix):
         finally:
             connection.close()
     if shutil.which("ip"):
-        links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+        links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=False).stdout
         for line in links.splitlines():
             name = line.split(":")[1].strip().split("@")[0]
             if name.startswith(run_prefix):
-                subprocess.run(["ip", "link", "delete", name], capture_output=True)
+                subprocess.run(["ip", "link", "delete", name], capture_output=True, check=False)
 
 
 @pytest.fixture

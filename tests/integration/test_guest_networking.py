@@ -68,7 +68,7 @@ def lab(qemu_uri, run_prefix, unique_name, image_dir):
     for guest in guests:
         run_module("domain", {"uri": qemu_uri, "name": guest, "state": "absent"})
     run_module("network", {"uri": qemu_uri, "name": network, "state": "absent"})
-    subprocess.run(["ip", "link", "delete", host_bridge], capture_output=True)
+    subprocess.run(["ip", "link", "delete", host_bridge], capture_output=True, check=False)
 
 
 def guest_options(qemu_uri, kvm_domain_type, name, interfaces, state="running"):

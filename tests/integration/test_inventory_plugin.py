@@ -39,7 +39,7 @@ def _create_isolated_network(connection, name, bridge, reserved_mac, seed):
     candidates = random.Random(seed).sample(range(256), 20)
     last_error = None
     for third in candidates:
-        subnet = "10.232.%d" % third
+        subnet = "10.232.{}".format(third)
         document = (
             "<network><name>%s</name><bridge name='%s' stp='on' delay='0'/>"
             "<ip address='%s.1' netmask='255.255.255.0'><dhcp><range start='%s.100' end='%s.199'/>"
@@ -125,7 +125,7 @@ def run_inventory(tmp_path, config, *extra, env=None, label="lab"):
     # Unparsed sources fail the command (by default Ansible only warns and lists nothing). The listing
     # goes to a file, so -vvv logging on stdout does not mix with it.
     process = subprocess.run([ANSIBLE_INVENTORY, "-i", str(path), "--list", "--output", str(output)] + list(extra),
-                             capture_output=True, text=True, timeout=300,
+                             capture_output=True, text=True, timeout=300, check=False,
                              env=ansible_env(ANSIBLE_INVENTORY_UNPARSED_FAILED="1", **(env or {})))
     assert "Traceback" not in process.stderr + process.stdout, process.stderr
     listed = json.loads(output.read_text()) if process.returncode == 0 else None
@@ -284,7 +284,7 @@ def test_the_same_name_on_two_uris_fails_unless_named_apart(lab, tmp_path):
                                   "memory": "64MiB", "vcpu": 1, "os": {"type": "hvm"}})
     assert clash.changed, clash.get("msg")
     try:
-        process, _ = run_inventory(tmp_path, lab_config(lab))
+        process, _output = run_inventory(tmp_path, lab_config(lab))
         assert process.returncode != 0
         message = " ".join(process.stderr.split())
         assert "host_naming: the host name '%s' would be given to the guest" % lab["names"]["off"] in message
@@ -299,7 +299,7 @@ def test_the_same_name_on_two_uris_fails_unless_named_apart(lab, tmp_path):
 
 def test_a_uri_that_fails(lab, tmp_path, run_prefix):
     broken = "qemu+unix:///system?socket=/nonexistent/%s.sock" % run_prefix
-    process, _ = run_inventory(tmp_path, lab_config(lab, uris=[lab["qemu_uri"], broken]))
+    process, _output = run_inventory(tmp_path, lab_config(lab, uris=[lab["qemu_uri"], broken]))
     assert process.returncode != 0
     message = " ".join(process.stderr.split())
     assert "uris: cannot connect to libvirt at uri '%s'" % broken in message
@@ -312,10 +312,10 @@ def test_a_uri_that_fails(lab, tmp_path, run_prefix):
 
 
 def test_bad_options_are_named(lab, tmp_path):
-    process, _ = run_inventory(tmp_path, lab_config(lab, host_naming="hypervisor_and_name", host_name_separator=","))
+    process, _output = run_inventory(tmp_path, lab_config(lab, host_naming="hypervisor_and_name", host_name_separator=","))
     assert process.returncode != 0
     assert "host_name_separator: must be non-empty and contain no whitespace" in " ".join(process.stderr.split())
-    process, _ = run_inventory(tmp_path, lab_config(lab, states=["asleep"]))
+    process, _output = run_inventory(tmp_path, lab_config(lab, states=["asleep"]))
     assert process.returncode != 0 and "asleep" in process.stderr and "states" in process.stderr
 
 
@@ -326,7 +326,7 @@ def test_missing_libvirt_python_names_the_package(tmp_path):
     shadow.mkdir()
     (shadow / "libvirt.py").write_text("raise ImportError(\"No module named 'libvirt'\")\n")
     env = ansible_env()
-    process, _ = run_inventory(tmp_path, {}, env={"PYTHONPATH": "%s:%s" % (shadow, env["PYTHONPATH"])})
+    process, _output = run_inventory(tmp_path, {}, env={"PYTHONPATH": "%s:%s" % (shadow, env["PYTHONPATH"])})
     assert process.returncode != 0
     message = " ".join(process.stderr.split())
     assert "needs libvirt-python (Python module 'libvirt') installed in the Python that runs Ansible" in message

@@ -86,7 +86,7 @@ def run_module(name, args, check_mode=False, diff=False, timeout=300):
     try:
         process = subprocess.run(
             [sys.executable, "-m", "ansible_collections.virt.libvirt.plugins.modules.%s" % name, args_path],
-            capture_output=True, text=True, env=ansible_env(), timeout=timeout, cwd=str(REPO),
+            capture_output=True, text=True, env=ansible_env(), timeout=timeout, cwd=str(REPO), check=False,
         )
     finally:
         os.unlink(args_path)
@@ -142,7 +142,7 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, inventory=N
         if diff:
             command.append("--diff")
         command += list(args)
-        process = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=str(REPO),
+        process = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=str(REPO), check=False,
                                  env=ansible_env(VIRT_LIBVIRT_RESULTS=results_path, **(env or {})))
         records = []
         if os.path.exists(results_path):

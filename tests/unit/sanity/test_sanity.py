@@ -130,7 +130,7 @@ def test_modules_follow_ansible_rules(path):
 def _ansible_doc(plugin_type, name):
     process = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-doc"), "-t", plugin_type, "--json", "virt.libvirt.%s" % name],
-        capture_output=True, text=True, env=ansible_env(), timeout=120)
+        capture_output=True, text=True, env=ansible_env(), timeout=120, check=False)
     assert process.returncode == 0 and not process.stderr.strip(), process.stderr
     return json.loads(process.stdout)["virt.libvirt.%s" % name]
 
@@ -171,5 +171,6 @@ def test_action_group_lists_every_module():
 
 @pytest.mark.parametrize("target", ["demo", "demo-clean", "test", "benchmark", "sanity", "clean"])
 def test_make_targets_are_defined_once(target):
-    dry_run = subprocess.run(["make", "-n", "-C", str(REPO), target], capture_output=True, text=True, timeout=60)
+    dry_run = subprocess.run(["make", "-n", "-C", str(REPO), target], capture_output=True, text=True, timeout=60,
+                             check=False)
     assert dry_run.returncode == 0 and "warning" not in dry_run.stderr.lower(), dry_run.stderr

@@ -188,12 +188,12 @@ def test_hosts_variables_and_groups():
 
 def test_host_naming_and_group_prefix():
     data = fetched({"uri": "qemu:///system", "hypervisor": "kvm01", "guests": [guest("web1", UUID_1)]})
-    ((name, _, groups),) = inventory_hosts(data, settings(host_naming="hypervisor_and_name",
+    ((name, _hostvars, groups),) = inventory_hosts(data, settings(host_naming="hypervisor_and_name",
                                                           host_name_separator="/", group_prefix="lv_"))
     assert name == "kvm01/web1" and groups[0] == "lv_guests" and "lv_host_kvm01" in groups
-    ((name, _, _),) = inventory_hosts(data, settings(host_naming="uuid"))
+    ((name, _hostvars, _groups),) = inventory_hosts(data, settings(host_naming="uuid"))
     assert name == UUID_1
-    ((_, _, groups),) = inventory_hosts(data, settings(group_prefix=""))
+    ((_name, _hostvars, groups),) = inventory_hosts(data, settings(group_prefix=""))
     assert groups == ["guests", "host_kvm01", "type_kvm", "state_running"]
 
 
@@ -205,7 +205,7 @@ def test_the_same_host_name_twice_is_an_error_naming_both():
     text = str(caught.value)
     assert text.startswith("host_naming: ") and "qemu+ssh://kvm01/system" in text and "qemu+ssh://kvm02/system" in text
     assert "hypervisor_and_name" in text
-    names = [name for name, _, _ in inventory_hosts(data, settings(host_naming="hypervisor_and_name"))]
+    names = [name for name, _hostvars, _groups in inventory_hosts(data, settings(host_naming="hypervisor_and_name"))]
     assert names == ["kvm01_web1", "kvm02_web1"]
 
 

@@ -193,7 +193,7 @@ def test_the_corpus_is_there():
     counts = {folder: len(DOCUMENTS[folder]) for folder in FOLDERS}
     assert counts["domain/qemu"] > 600 and counts["network"] >= 50 and counts["capabilities"] >= 20, counts
     assert all(counts.values()), counts
-    assert {document for document, _ in EXCEPTED} <= {document_id(path) for path in ALL_DOCUMENTS}
+    assert {document for document, _reason in EXCEPTED} <= {document_id(path) for path in ALL_DOCUMENTS}
 
 
 # -- round trip: every document -------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_domain_new_interface_is_the_only_difference(path):
     difference = tree_difference(original, after)
     assert [entry[:2] for entry in difference] == [("added", "/domain")] if devices is None else \
         [("added", "/domain/devices[1]")], difference
-    ((_, _, index, added),) = difference
+    ((_kind, _path, index, added),) = difference
     assert added == interface, added
     # Placed where libvirt writes it: after the other interfaces, before the devices that follow them.
     tags = [child.tag for child in devices.children]
@@ -405,7 +405,7 @@ def test_corpus_summary(capsys):
     lines, missing = ["", "corpus no-data-loss summary (libvirt 9.0.0 test documents, %s)" % CORPUS], []
     reasons = Counter()
     for folder in FOLDERS:
-        kinds = checks[folder.split("/")[0]]
+        kinds = checks[folder.split("/", maxsplit=1)[0]]
         counts = Counter()
         for path in DOCUMENTS[folder]:
             for kind in kinds:
