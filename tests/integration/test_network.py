@@ -93,7 +93,7 @@ def ifindex(bridge):
 
 
 def nat_rules():
-    return subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True, check=False).stdout
+    return subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture
