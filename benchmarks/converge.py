@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Converge N guests on the local libvirt daemon with virt.libvirt and with community.libvirt, side by side.
 
     benchmarks/converge.py 10 50 200        # every row, for each N
