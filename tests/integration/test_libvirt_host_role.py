@@ -50,7 +50,7 @@ def test_role_installs_starts_and_is_idempotent(playbook):
     assert applied.returncode == 0, applied.stdout[-4000:]
     assert "virt.libvirt.libvirt_host : Start the daemons that do not run" in applied.changed_tasks()
     assert daemon_running(EXTRA_DAEMON)
-    version = applied.task("virt.libvirt.libvirt_host : Wait until qemu:///system answers")
+    version = applied.task("virt.libvirt.libvirt_host : Wait for libvirt to answer at qemu:///system")
     assert version["ansible_facts"]["libvirt_capabilities"]["hypervisor"]["name"] == "QEMU"
     # the bindings the modules need on a managed host are there for the system Python
     subprocess.run(["/usr/bin/python3", "-c", "import libvirt, lxml"], check=True)
