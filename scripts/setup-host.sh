@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
           qemu-system-x86 dnsmasq-base libvirt-daemon-config-network iptables
-          rpm dnf python3-dnf createrepo-c iproute2 procps ipxe-qemu)
+          rpm dnf python3-dnf createrepo-c iproute2 procps ipxe-qemu
+          shellcheck)  # ansible-test sanity's shellcheck test
 
 missing=()
 for p in "${packages[@]}"; do
