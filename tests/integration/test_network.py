@@ -105,7 +105,7 @@ def cleanup_networks(qemu_uri):
 
 
 def test_isolated_network_from_creation_to_removal(qemu_uri, run_prefix, unique_name, subnets, libvirt_connection,
-                                                    cleanup_networks):
+                                                   cleanup_networks):
     conn = libvirt_connection(qemu_uri)
     name, bridge, subnet = unique_name("iso"), run_prefix + "n1", subnets[0]
     cleanup_networks.append(name)
@@ -211,7 +211,7 @@ def wait_for_lease(connection, name, mac, address, timeout=90):
 
 
 def test_nat_network_gives_a_real_guest_its_static_lease(qemu_uri, run_prefix, unique_name, subnets,
-                                                          libvirt_connection, cleanup_networks):
+                                                         libvirt_connection, cleanup_networks):
     """A guest's iPXE firmware takes its static lease; the lease is moved live and the guest, booted again,
     takes the new address from the same dnsmasq.
 

@@ -138,7 +138,7 @@ def test_mixed_guests_install_exactly_the_two_packages_attach_media_and_remove(
     removal_predicted = run_playbook(role_play, extra_vars=absent, check=True)
     assert removal_predicted.returncode == 0, removal_predicted.stdout[-4000:]
     assert set(changed_tasks(removal_predicted)) == {"Detach the driver media from the guests",
-                                                      "Remove the xenpv-win packages"}
+                                                     "Remove the xenpv-win packages"}
     assert rpmrepo.installed_packages(install_root) == ["xenpv-win-32bit", "xenpv-win-64bit"]
     assert cdroms(xp_domain) == [("hdd", media_32)]
 

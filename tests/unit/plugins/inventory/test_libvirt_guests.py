@@ -189,7 +189,7 @@ def test_hosts_variables_and_groups():
 def test_host_naming_and_group_prefix():
     data = fetched({"uri": "qemu:///system", "hypervisor": "kvm01", "guests": [guest("web1", UUID_1)]})
     ((name, _hostvars, groups),) = inventory_hosts(data, settings(host_naming="hypervisor_and_name",
-                                                          host_name_separator="/", group_prefix="lv_"))
+                                                                  host_name_separator="/", group_prefix="lv_"))
     assert name == "kvm01/web1" and groups[0] == "lv_guests" and "lv_host_kvm01" in groups
     ((name, _hostvars, _groups),) = inventory_hosts(data, settings(host_naming="uuid"))
     assert name == UUID_1

@@ -181,7 +181,7 @@ def test_the_comparison_sees_every_kind_of_loss():
         "<a x='1'><b>t</b>tail<c/><d/></a>": "removed",                 # a comment dropped
         "<a x='1'><!-- c --><b>T</b>tail<c/><d/></a>": "text",          # text changed
         "<a x='1'><!-- c --><b>t</b><c/><d/></a>": "tail",              # tail text dropped
-        "<a x='1'><!-- c --><b>t</b>tail<d/><c/></a>": "added removed", # order changed
+        "<a x='1'><!-- c --><b>t</b>tail<d/><c/></a>": "added removed",  # order changed
         "<a x='1'><!-- c --><b>t</b>tail<c/><d/><e/></a>": "added",     # an element added
     }
     for text, kind in losses.items():

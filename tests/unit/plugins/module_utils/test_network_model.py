@@ -231,10 +231,10 @@ def test_xml_base_with_structured_options_on_top():
     ({"ips": [{"address": "10.231.1.255", "prefix": 24}]}, "ips[0].address", "is the broadcast address"),
     ({"ips": [{"address": "10.231.1.1", "prefix": 33}]}, "ips[0].prefix", "33 is outside 1-32"),
     ({"ips": [{"address": "10.231.1.1", "prefix": 24, "dhcp": {"range": {"start": "10.231.1.10",
-                                                                        "end": "10.231.2.10"}}}]},
+                                                                         "end": "10.231.2.10"}}}]},
      "ips[0].dhcp.range.end", "the range end 10.231.2.10 is outside the subnet 10.231.1.0/24"),
     ({"ips": [{"address": "10.231.1.1", "prefix": 24, "dhcp": {"range": {"start": "10.231.1.90",
-                                                                        "end": "10.231.1.10"}}}]},
+                                                                         "end": "10.231.1.10"}}}]},
      "ips[0].dhcp.range", "starts at 10.231.1.90, after its end 10.231.1.10"),
     ({"ips": [{"address": "10.231.1.1", "netmask": "255.255.255.0", "dhcp": {"hosts": [
         {"mac": "52:54:00:00:00:01", "ip": "10.231.9.5"}]}}]},
@@ -246,7 +246,7 @@ def test_xml_base_with_structured_options_on_top():
         {"mac": "52:54:00:00:00:01", "ip": "10.231.1.5"}, {"mac": "52:54:00:00:00:02", "ip": "10.231.1.5"}]}}]},
      "ips[0].dhcp.hosts[1].ip", "the IP address 10.231.1.5 is already used"),
     ({"ips": [{"address": "10.231.1.1", "prefix": 24, "dhcp": {"hosts": [{"mac": "52:54:00:00:00:01",
-                                                                        "ip": "10.231.1.1"}]}}]},
+                                                                          "ip": "10.231.1.1"}]}}]},
      "ips[0].dhcp.hosts[0].ip", "the network's own address"),
     ({"ips": [{"address": "10.231.1.1", "dhcp": {"hosts": [{"ip": "10.231.1.5"}]}}]},
      "ips[0].dhcp.hosts[0].mac", "needs the guest's mac"),
@@ -301,7 +301,7 @@ def test_bad_input_against_an_existing_network():
         "end='192.168.122.254'", "end='192.168.122.100'")
     with pytest.raises(ModelError, match="outside the subnet 192.168.122.0/25") as caught:
         plan({"ips": [{"address": "192.168.122.1", "dhcp": {"hosts": [{"mac": "52:54:00:00:00:09",
-                                                                        "ip": "192.168.122.200"}]}}]}, stored)
+                                                                       "ip": "192.168.122.200"}]}}]}, stored)
     assert caught.value.option == "ips[0].dhcp.hosts[0].ip"
 
 

@@ -240,7 +240,7 @@ def test_other_architectures_are_refused(machine):
 
 def test_64_bit_host_runs_mixed_guests_and_needs_exactly_two_packages():
     evaluation = rules.evaluate(host(), guests({"os": "Windows XP, Service Pack 3"},
-                                              {"os": "Windows Server 2003 R2, Service Pack 2", "arch": 64}))
+                                               {"os": "Windows Server 2003 R2, Service Pack 2", "arch": 64}))
     assert evaluation["problems"] == []
     assert evaluation["packages"] == ["xenpv-win-32bit", "xenpv-win-64bit"]
 
@@ -276,7 +276,7 @@ def test_64_bit_windows_on_a_32_bit_machine_definition():
 
 def test_free_space():
     evaluation = rules.evaluate(host(), guests({"os": "xp-sp3", "free_space_mb": 9},
-                                              {"os": "xp-sp3", "free_space_mb": 10}, {"os": "xp-sp2"}))
+                                               {"os": "xp-sp3", "free_space_mb": 10}, {"os": "xp-sp2"}))
     assert codes(evaluation) == ["guest_free_space_low"]
     assert evaluation["problems"][0]["guest"] == "guests[0]" and "9 MB" in evaluation["problems"][0]["message"]
     unverified = [n["guest"] for n in evaluation["notes"] if n["code"] == "guest_free_space_unverified"]
@@ -296,7 +296,7 @@ def test_what_the_host_cannot_verify_is_a_note_never_a_silent_pass():
 
 def test_unsupported_windows_and_impossible_architecture():
     evaluation = rules.evaluate(host(), guests({"os": "Windows Vista", "arch": 32},
-                                              {"os": "Windows XP, Service Pack 3", "arch": 64}))
+                                               {"os": "Windows XP, Service Pack 3", "arch": 64}))
     assert codes(evaluation) == ["guest_os_unsupported", "guest_arch_unsupported"]
     assert "Windows Vista" in evaluation["problems"][0]["message"]
     assert "only as 32-bit" in evaluation["problems"][1]["message"]
