@@ -262,10 +262,15 @@ class IpAddress(xm.XMLModel):
 
     @property
     def subnet(self):
+        """The address' subnet, or None when the address or its prefix is not valid (a user's document
+        is refused with the option named by validate_raw and the module's checks, not here)."""
         length = self.prefix_length
-        if not self.address or length is None or not family_of(self.address):
+        if not self.address or not isinstance(length, int) or not family_of(self.address):
             return None
-        return subnet_of(self.address, length)
+        try:
+            return subnet_of(self.address, length)
+        except ValueError:  # a prefix outside 0-32 (IPv4) or 0-128 (IPv6)
+            return None
 
     @property
     def ranges(self):

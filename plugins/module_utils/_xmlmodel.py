@@ -89,6 +89,10 @@ class Codec:
             return None
         return self.decode(raw, element)
 
+    def raw(self, element, attr):
+        """The unconverted value as written, in the form ``normalize`` checks (a user's document)."""
+        return element.get(attr) if attr else element.text
+
     def write(self, element, attr, value):
         if attr:
             element.set(attr, self.encode(value))
@@ -267,6 +271,28 @@ def scale_to_bytes(number, unit, default_unit="KiB"):
     return None
 
 
+# libvirt keeps sizes in 64-bit integers; anything larger is not a size it can hold (and a digit string
+# longer than Python's int() limit must not reach int()).
+MAX_SIZE_BYTES = 2 ** 64 - 1
+
+
+def size_in_bytes(digits, unit, default_unit="KiB"):
+    """``digits`` (a string of digits) in ``unit`` as bytes, or None for an unknown unit or a size beyond
+    MAX_SIZE_BYTES."""
+    if len(digits.lstrip("0")) > len(str(MAX_SIZE_BYTES)):
+        return None
+    size = scale_to_bytes(int(digits), unit, default_unit)
+    return size if size is not None and size <= MAX_SIZE_BYTES else None
+
+
+def _shortened(value, limit=40):
+    """repr(value), cut in the middle when long, for messages about huge numbers."""
+    if isinstance(value, int) and value.bit_length() > 14000:  # more digits than repr() converts
+        return "a number of %d bits" % value.bit_length()
+    text = repr(value)
+    return text if len(text) <= limit else "%s...%s (%d characters)" % (text[:20], text[-10:], len(text))
+
+
 class MemoryCodec(Codec):
     """A size normalised to KiB: integers are KiB, strings may carry a unit (``512MiB``, ``2G``)."""
 
@@ -279,7 +305,7 @@ class MemoryCodec(Codec):
     def decode(self, raw, element):
         match = _SIZE.match(raw)
         unit = element.get(self.unit_attr) if self.unit_attr else None
-        size = scale_to_bytes(int(match.group(1)), unit) if match and not match.group(2) else None
+        size = size_in_bytes(match.group(1), unit) if match and not match.group(2) else None
         if size is None:
             return raw
         return -(-size // 1024)
@@ -289,15 +315,27 @@ class MemoryCodec(Codec):
         if self.unit_attr:
             element.set(self.unit_attr, "KiB")
 
+    def raw(self, element, attr):
+        # The number with its unit, so that a user's <memory unit='XB'> is refused, not read as KiB.
+        text = element.text
+        unit = element.get(self.unit_attr) if self.unit_attr else None
+        if text is None or unit is None:
+            return text
+        return "%s %s" % (text.strip(), unit.strip())
+
     def normalize(self, value, option):
         if isinstance(value, bool) or isinstance(value, (dict, list, tuple, float)):
             raise ModelError("must be a size such as 524288 (KiB), '512MiB' or '2GiB', got %r" % (value,),
                              option=option)
         if isinstance(value, int):
             size = value * 1024
+            if size > MAX_SIZE_BYTES:
+                raise ModelError("%s KiB is larger than the 16 EiB libvirt can hold" % _shortened(value), option=option)
         else:
             match = _SIZE.match(str(value))
-            size = scale_to_bytes(int(match.group(1)), match.group(2)) if match else None
+            size = size_in_bytes(match.group(1), match.group(2)) if match else None
+            if match and size is None and scale_to_bytes(1, match.group(2)) is not None:
+                raise ModelError("%s is larger than the 16 EiB libvirt can hold" % _shortened(value), option=option)
             if size is None:
                 raise ModelError(
                     "%r is not a size; use an integer in KiB or a number with a unit such as 512MiB, 2GiB, "
@@ -369,7 +407,7 @@ class Field:
         element = model.find(self.steps)
         if element is None:
             return None
-        return element.get(self.attr) if self.attr else element.text
+        return self.codec.raw(element, self.attr)
 
 
 class FlagField(Field):
