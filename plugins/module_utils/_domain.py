@@ -9,6 +9,8 @@ import os
 import time
 from urllib.parse import urlparse
 
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import BULK_OPTION_SPEC, converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
@@ -20,7 +22,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import 
     BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
     GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, POWER_STATE_NAMES, Console,
     Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets,
-    is_generated_interface_name, removable_storage,
+    is_generated_interface_name, removable_storage, secret_values_in_xml,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 
@@ -835,6 +837,33 @@ def _masked_differences(tracker):
 
 
 # -- the module's entry point ----------------------------------------------------------------------
+def secret_values(params):
+    """Passwords that ``no_log`` cannot reach: written inside ``xml``, or in the items of ``domains`` (whose
+    options are checked here, not by AnsibleModule)."""
+    values = secret_values_in_xml(params.get("xml"))
+    for item in params.get("domains") or []:
+        if not isinstance(item, dict):
+            continue
+        values |= secret_values_in_xml(item.get("xml"))
+        for graphics in item.get("graphics") or []:
+            if isinstance(graphics, dict) and graphics.get("password") not in (None, ""):
+                values.add(str(graphics["password"]))
+    return values
+
+
+class DomainModule(AnsibleModule):
+    """AnsibleModule that masks the passwords of ``secret_values`` like no_log values: in the result, the
+    diff, the echoed arguments and the invocation it logs on the host (logged while __init__ runs)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.no_log_values.update(secret_values(self.params))
+
+    def _log_invocation(self):
+        self.no_log_values.update(secret_values(self.params))
+        super()._log_invocation()
+
+
 def converge_domain(connection, params, check_mode, want_diff, prefix=""):
     return DomainConverger(connection, params, check_mode, want_diff, prefix).run()
 

@@ -23,6 +23,9 @@ INTERFACE_TYPES = ("user", "network", "bridge", "ethernet", "mcast", "server", "
 GRAPHICS_TYPES = ("vnc", "sdl", "spice", "rdp", "desktop", "egl-headless", "dbus")
 CONSOLE_TYPES = ("pty", "dev", "file", "null", "vc", "stdio", "tcp", "udp", "unix", "spicevmc")
 MASK = "********"
+# Attributes whose values are secrets (graphics passwd): masked in results, diffs and logs.
+SECRET_ATTRIBUTES = ("passwd", "password")
+_SECRET_ATTRIBUTE_TEXT = re.compile(r"""\b(?:%s)\s*=\s*(?:"([^"]*)"|'([^']*)')""" % "|".join(SECRET_ATTRIBUTES))
 
 # libvirt's virDomainState codes, as the modules and the inventory plugin report them.
 POWER_STATE_NAMES = {
@@ -271,10 +274,31 @@ class Domain(xm.XMLModel):
         """The document with every password replaced by a mask, for results and diffs."""
         masked = self.copy()
         for element in masked.element.iter():
-            for secret in ("passwd", "password"):
+            for secret in SECRET_ATTRIBUTES:
                 if element.get(secret) is not None:
                     element.set(secret, MASK)
         return masked.to_pretty_xml() if pretty else masked.to_xml()
+
+
+def secret_values_in_xml(text):
+    """Every secret attribute value written in the domain XML ``text``, as parsed and as written (escaped),
+    so that either form can be masked in output. Works on text that is not well formed, too: a password in
+    a document the task refuses must not be echoed either."""
+    if not isinstance(text, str):
+        return set()
+    values = set()
+    for double_quoted, single_quoted in _SECRET_ATTRIBUTE_TEXT.findall(text):
+        written = double_quoted or single_quoted
+        if written:
+            values.add(written)
+            values.add(_xml_unescape(written))
+    return values
+
+
+def _xml_unescape(text):
+    for entity, character in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&")):
+        text = text.replace(entity, character)
+    return text
 
 
 def check_unique_disk_targets(disks, option):

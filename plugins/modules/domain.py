@@ -478,17 +478,15 @@ results:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
 from ansible_collections.virt.libvirt.plugins.module_utils._domain import (
-    DOMAIN_MUTUALLY_EXCLUSIVE, DOMAIN_REQUIRED_ONE_OF, domain_argument_spec, run_domain_module,
+    DOMAIN_MUTUALLY_EXCLUSIVE, DOMAIN_REQUIRED_ONE_OF, DomainModule, domain_argument_spec, run_domain_module,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
 
 
 def main():
-    module = AnsibleModule(
+    module = DomainModule(
         argument_spec=domain_argument_spec(),
         mutually_exclusive=DOMAIN_MUTUALLY_EXCLUSIVE,
         required_one_of=DOMAIN_REQUIRED_ONE_OF,

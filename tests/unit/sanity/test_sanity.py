@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible.module_utils import basic
 
 from tests.support.harness import REPO, ansible_env
 
@@ -31,17 +32,18 @@ class _Captured(Exception):
 def _argument_spec(module_name):
     module = importlib.import_module("ansible_collections.virt.libvirt.plugins.modules.%s" % module_name)
 
-    def capture(**kwargs):
+    def capture(self, *args, **kwargs):
         raise _Captured(kwargs)
 
-    original = module.AnsibleModule
-    module.AnsibleModule = capture
+    # Patched on the base class, as ansible-test's validate-modules does: a module may build a subclass.
+    original = basic.AnsibleModule.__init__
+    basic.AnsibleModule.__init__ = capture
     try:
         module.main()
     except _Captured as captured:
         return module, captured.kwargs
     finally:
-        module.AnsibleModule = original
+        basic.AnsibleModule.__init__ = original
     raise AssertionError("%s.main() did not build an AnsibleModule" % module_name)
 
 
