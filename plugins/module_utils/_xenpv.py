@@ -51,7 +51,8 @@ def required_libraries(params):
     return ("lxml",)
 
 
-_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9._+-]+$")
+# A leading "-" would reach rpm as an option (rpm --pipe runs a shell command).
+_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
 
 
 def package_name_map(names):
@@ -63,7 +64,8 @@ def package_name_map(names):
             raise ModelError("%r is not one of the seed's package names (%s)"
                              % (seed_name, ", ".join(rules.SEED_PACKAGES)), option="package_names")
         if not isinstance(own_name, str) or not _PACKAGE_NAME.match(own_name):
-            raise ModelError("must be a package name (letters, digits, '.', '_', '+', '-'), got %r" % (own_name,),
+            raise ModelError("must be a package name (letters, digits, '.', '_', '+', '-', not starting with '-'), "
+                             "got %r" % (own_name,),
                              option=option)
         mapping[seed_name] = own_name
     own_names = list(mapping.values())
@@ -100,7 +102,8 @@ class PackageDatabase:
 
     def query(self, names):
         """``{name: version}`` of the installed ``names``; raises VirtLibvirtError when rpm fails."""
-        rc, stdout, stderr = self.module.run_command(self._command("-q", "--qf", self._QUERY_FORMAT) + list(names))
+        rc, stdout, stderr = self.module.run_command(
+            self._command("-q", "--qf", self._QUERY_FORMAT, "--") + list(names))
         installed, not_installed = {}, []
         for line in stdout.splitlines():
             if "\t" in line:
@@ -118,7 +121,7 @@ class PackageDatabase:
 
     def media(self, name):
         """The first ISO image the installed package ``name`` carries (its driver media), on the host."""
-        rc, stdout, _stderr = self.module.run_command(self._command("-ql", name))
+        rc, stdout, _stderr = self.module.run_command(self._command("-ql", "--", name))
         if rc != 0:
             return None
         for path in stdout.splitlines():
