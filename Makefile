@@ -5,23 +5,27 @@ PYTHON := $(VENV)/bin/python
 COLLECTIONS := $(CURDIR)/.build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help setup host venv collection test unit sanity integration demo demo-clean benchmark clean
+.PHONY: help setup host venv collection test unit sanity ansible-sanity lint reference changelog integration demo \
+        demo-clean benchmark clean
 
 help:
 	@echo "make demo       - set everything up, then converge the demo fleet twice (the second run changes nothing)"
 	@echo "make test       - set everything up, then run every test"
 	@echo "make demo-clean - remove the demo's KVM guests and network"
 	@echo "make benchmark  - converge N=10 50 200 guests: virt.libvirt against community.libvirt (N=50 for one size)"
+	@echo "make sanity     - ansible-test sanity, ansible-lint, changelog lint and the local sanity tests"
+	@echo "make reference  - regenerate docs/reference/ from the plugins' documentation"
+	@echo "make changelog  - regenerate CHANGELOG.rst from changelogs/changelog.yaml"
 
 setup: host venv collection
 
 host:
 	@if [ "$$(id -u)" = 0 ]; then bash scripts/setup-host.sh; else sudo bash scripts/setup-host.sh; fi
 
-$(VENV)/.installed: requirements-dev.txt
+$(VENV)/.installed: requirements-dev.txt requirements-checks.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q -r requirements-dev.txt
+	$(PYTHON) -m pip install -q -r requirements-dev.txt -r requirements-checks.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -30,14 +34,29 @@ collection:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/virt
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/virt/libvirt
 
-test: setup
+test: setup lint ansible-sanity
 	$(PYTHON) -m pytest tests
 
 unit: venv collection
 	$(PYTHON) -m pytest tests/unit
 
-sanity: venv collection
+sanity: venv collection lint ansible-sanity
 	$(PYTHON) -m pytest tests/unit/sanity
+
+# The real ansible-test sanity, on a copy of the collection; the script says why a copy, and how the pip
+# bootstrap of its venvs is served without ci-files.testing.ansible.com.
+ansible-sanity: venv
+	bash scripts/ansible-test-sanity.sh
+
+lint: venv collection
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH ansible-lint --profile production --offline roles/ playbooks/
+	$(VENV)/bin/antsibull-changelog lint
+
+reference: venv collection
+	$(PYTHON) scripts/module_reference.py
+
+changelog: venv
+	$(VENV)/bin/antsibull-changelog generate
 
 integration: setup
 	$(PYTHON) -m pytest tests/integration

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the real `ansible-test sanity` on the collection. ansible-test needs the collection at
+# .../ansible_collections/virt/libvirt and resolves symlinks, and under a git checkout it checks only the
+# files git lists, so the checkout's files (tracked and untracked, not ignored) are copied to a temporary
+# directory outside it. Extra arguments go to ansible-test (e.g. --test validate-modules).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${VENV:-.venv}
+PYTHON=$ROOT/$VENV/bin/python
+
+# ansible-test bootstraps pip into each sanity venv with a get-pip.py from ci-files.testing.ansible.com, which
+# CI cannot reach; it uses ~/.ansible/test/cache/get_pip_<version>.py when that file exists. Put our stand-in
+# there (scripts/get_pip_standin.py), with the pip wheel it installs from, downloaded from PyPI.
+PIP_VERSION=$("$PYTHON" -c '
+import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="%d.%d" % __import__("sys").version_info[:2]))["pip"])')
+CACHE=$HOME/.ansible/test/cache
+GET_PIP=$CACHE/get_pip_${PIP_VERSION//./_}.py
+mkdir -p "$CACHE"
+if [ ! -e "$CACHE/pip-$PIP_VERSION-py3-none-any.whl" ]; then
+    "$PYTHON" -m pip download -q --no-deps --only-binary=:all: -d "$CACHE" "pip==$PIP_VERSION"
+fi
+if [ ! -e "$GET_PIP" ] || grep -q 'Stand-in for the get-pip.py' "$GET_PIP"; then
+    cp scripts/get_pip_standin.py "$GET_PIP"
+fi
+
+WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/virt-libvirt-sanity.XXXXXX")
+trap 'rm -rf "$WORKDIR"' EXIT
+COPY=$WORKDIR/ansible_collections/virt/libvirt
+mkdir -p "$COPY"
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' path; do
+    [ -e "$path" ] && printf '%s\0' "$path"
+done | tar --null --files-from=- -cf - | tar -xf - -C "$COPY"
+
+cd "$COPY"
+"$ROOT/$VENV/bin/ansible-test" sanity --color no --python "$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" "$@"
