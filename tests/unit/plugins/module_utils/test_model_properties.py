@@ -71,6 +71,16 @@ def _vocabulary():
 
 TAGS, ATTRIBUTES = _vocabulary()
 ROOTS = ("domain", "network", "capabilities", "domainCapabilities")
+# Elements whose text or attributes a model field reads (the paths of _domain_model, _network_model and
+# _capabilities_model), or that hold them.
+MODELLED_TAGS = {
+    "domain", "name", "uuid", "memory", "currentMemory", "vcpu", "os", "type", "loader", "kernel", "initrd",
+    "cmdline", "root", "boot", "features", "on_poweroff", "on_reboot", "on_crash", "devices", "emulator", "disk",
+    "source", "target", "driver", "readonly", "interface", "mac", "script", "model", "ip", "graphics", "console",
+    "network", "forward", "bridge", "mtu", "dhcp", "range", "host", "cpu", "arch", "topology", "cells", "cell",
+    "pages", "cpus", "sibling", "bank", "secmodel", "guest", "machine", "wordsize", "enum", "value", "mode",
+    "vcpu", "iothreads", "migration_features", "iommu", "maxphysaddr", "microcode", "feature",
+}
 
 # -- strategies -----------------------------------------------------------------------------------------
 _ODD_VALUES = st.sampled_from([
@@ -115,17 +125,59 @@ RANDOM_DOCUMENTS = st.builds(
               st.none() | _TEXT, st.lists(_ELEMENT, max_size=6)))
 
 
+def _field_locations():
+    """Where each model field lives, per document kind: (element path from the root, attribute or None
+    for the text), taken from the models' own field declarations, so mutations hit what they read."""
+    from ansible_collections.virt.libvirt.plugins.module_utils import _capabilities_model as cm
+    from ansible_collections.virt.libvirt.plugins.module_utils import _network_model as nm
+    from ansible_collections.virt.libvirt.plugins.module_utils._xmlmodel import ListField
+
+    containers = {
+        "domain": [(Domain, "")] + [(device, "devices/" + device.TAG) for device in DEVICE_CLASSES.values()],
+        "network": [(Network, ""), (nm.IpAddress, "ip"), (nm.DhcpRange, "ip/dhcp/range"),
+                    (nm.DhcpHost, "ip/dhcp/host")],
+        "capabilities": [(cm.Host, "host"), (cm.NumaCell, "host/topology/cells/cell"),
+                         (cm.PagePool, "host/topology/cells/cell/pages"),
+                         (cm.Sibling, "host/topology/cells/cell/distances/sibling"), (cm.CacheBank, "host/cache/bank"),
+                         (cm.SecurityModel, "host/secmodel"), (cm.BaseLabel, "host/secmodel/baselabel"),
+                         (cm.Guest, "guest"), (cm.GuestDomain, "guest/arch/domain"), (cm.Machine, "guest/arch/machine")],
+        "domainCapabilities": [(DomainCapabilities, ""), (cm.CpuMode, "cpu/mode"), (cm.CpuModel, "cpu/mode/model"),
+                               (cm.Enum, "os/enum")],
+    }
+    locations = {}
+    for kind, classes in containers.items():
+        found = locations.setdefault(kind, [])
+        for model_class, prefix in classes:
+            for field in model_class.fields().values():
+                steps = [step for step in prefix.split("/") if step] + list(field.steps)
+                if isinstance(field, ListField):
+                    steps.append(field.tag)
+                found.append(("/".join(steps) or ".", field.attr))
+    return locations
+
+
+FIELD_LOCATIONS = _field_locations()
+_FIELD_VALUES = st.one_of(_ODD_VALUES, _TEXT)
+
+
 @st.composite
 def mutated_documents(draw, kind):
     """A corpus document of ``kind`` with a few random mutations applied to its tree, then maybe to its text."""
     root = etree.fromstring(draw(st.sampled_from(TEXTS[kind])).encode())
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         elements = [element for element in root.iter() if isinstance(element.tag, str)]
-        element = draw(st.sampled_from(elements))
-        operation = draw(st.sampled_from(["delete", "duplicate", "attribute", "text", "unit", "rename",
-                                          "empty"]))
+        modelled = [element for element in elements if element.tag in MODELLED_TAGS]
+        # Half the time an element the model reads, so the fields' codecs meet the odd values.
+        element = draw(st.sampled_from(modelled if modelled and draw(st.booleans()) else elements))
+        operation = draw(st.sampled_from(["field", "field", "field", "delete", "duplicate", "attribute", "text",
+                                          "unit", "rename", "empty"]))
         parent = element.getparent()
-        if operation == "delete" and parent is not None:
+        if operation == "field":
+            targets = [(target, attr) for path, attr in FIELD_LOCATIONS[kind] for target in root.findall(path)]
+            if targets:
+                target, attr = draw(st.sampled_from(targets))
+                _set_safely(target, attr, draw(_FIELD_VALUES))
+        elif operation == "delete" and parent is not None:
             parent.remove(element)
         elif operation == "duplicate" and parent is not None:
             element.addnext(etree.fromstring(etree.tostring(element)))
