@@ -127,8 +127,8 @@ def plugin_page(plugin_type, name):
     if doc.get("attributes"):
         out += ["", "## Attributes", "", "| Attribute | Support | Description |", "|---|---|---|"]
         for attribute, value in sorted(doc["attributes"].items()):
-            out.append("| `%s` | %s | %s |" % (attribute, value.get("support", ""),
-                                              render.markup(value.get("description")).replace("|", "\\|")))
+            description = render.markup(value.get("description")).replace("|", "\\|")
+            out.append("| `%s` | %s | %s |" % (attribute, value.get("support", ""), description))
     if doc.get("notes"):
         out += ["", "## Notes", ""] + ["- %s" % render.markup(note) for note in doc["notes"]]
     if data.get("examples"):
@@ -174,7 +174,7 @@ def build():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="write nothing; fail when docs/reference/ is out of date")
     options = parser.parse_args()
     pages = build()

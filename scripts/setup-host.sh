@@ -23,7 +23,7 @@ getent group kvm >/dev/null || groupadd --system kvm
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
 id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home -g libvirt-qemu -G kvm libvirt-qemu
 mkdir -p /var/log/libvirt /var/lib/libvirt/images /run/libvirt
-[ -e /dev/kvm ] && chgrp kvm /dev/kvm && chmod 0660 /dev/kvm || true
+if [ -e /dev/kvm ]; then chgrp kvm /dev/kvm || true; chmod 0660 /dev/kvm || true; fi
 
 pgrep -x virtlogd >/dev/null || virtlogd -d
 if ! pgrep -x libvirtd >/dev/null; then

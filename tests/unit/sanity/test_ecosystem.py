@@ -51,8 +51,8 @@ def test_module_reference_is_up_to_date():
 def test_module_reference_check_notices_a_stale_page(tmp_path):
     """The --check above can fail: a page edited by hand (here, in a copy of the tree) is reported."""
     copy = tmp_path / "ansible_collections" / "virt" / "libvirt"
-    shutil.copytree(str(REPO), str(copy), ignore=shutil.ignore_patterns(".venv", ".build", ".git", ".hypothesis",
-                                                                         ".pytest_cache", "__pycache__", ".ansible"))
+    skipped = shutil.ignore_patterns(".venv", ".build", ".git", ".hypothesis", ".pytest_cache", "__pycache__", ".ansible")
+    shutil.copytree(str(REPO), str(copy), ignore=skipped)
     page = copy / "docs" / "reference" / "network.md"
     page.write_text(page.read_text().replace("Declare libvirt virtual networks", "Declare networks", 1))
     env = ansible_env()
