@@ -56,7 +56,7 @@ def host_log():
 
 
 def test_passwords_are_masked_in_results_diffs_and_the_host_log(test_driver_uri, unique_name, libvirt_connection,
-                                                                 host_log):
+                                                                host_log):
     connection = libvirt_connection(test_driver_uri)
     single, bulk, from_xml = unique_name("pw"), unique_name("pw"), unique_name("pw")
     secrets = {single: "Sgl9kq3x", bulk: "Blk7mw2z", from_xml: "Xm&l5'q<"}

@@ -13,7 +13,7 @@ from tests.support.harness import REPO
 
 PLUGIN_FILES = sorted((REPO / "plugins").rglob("*.py"))
 TASK_FILES = sorted(list((REPO / "roles").glob("*/tasks/*.yml")) + list((REPO / "roles").glob("*/handlers/*.yml"))
-                    + [path for path in (REPO / "playbooks").glob("*.yml")])
+                    + list((REPO / "playbooks").glob("*.yml")))
 SHELL_MODULES = {"shell", "raw", "script", "expect", "telnet"}
 COMMAND_MODULES = {"command"}
 PROCESS_CALLS = {("os", "system"), ("os", "popen"), ("os", "execv"), ("os", "execvp"), ("os", "spawnv"),

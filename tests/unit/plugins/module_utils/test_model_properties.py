@@ -79,7 +79,7 @@ MODELLED_TAGS = {
     "source", "target", "driver", "readonly", "interface", "mac", "script", "model", "ip", "graphics", "console",
     "network", "forward", "bridge", "mtu", "dhcp", "range", "host", "cpu", "arch", "topology", "cells", "cell",
     "pages", "cpus", "sibling", "bank", "secmodel", "guest", "machine", "wordsize", "enum", "value", "mode",
-    "vcpu", "iothreads", "migration_features", "iommu", "maxphysaddr", "microcode", "feature",
+    "iothreads", "migration_features", "iommu", "maxphysaddr", "microcode", "feature",
 }
 
 # -- strategies -----------------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ _FIELD_VALUES = st.one_of(_ODD_VALUES, _TEXT)
 def mutated_documents(draw, kind):
     """A corpus document of ``kind`` with a few random mutations applied to its tree, then maybe to its text."""
     root = etree.fromstring(draw(st.sampled_from(TEXTS[kind])).encode())
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+    for _mutation in range(draw(st.integers(min_value=1, max_value=4))):
         elements = [element for element in root.iter() if isinstance(element.tag, str)]
         modelled = [element for element in elements if element.tag in MODELLED_TAGS]
         # Half the time an element the model reads, so the fields' codecs meet the odd values.
@@ -304,8 +304,8 @@ def _name_of(text, root_tag):
     return name.strip() if name and name.strip() else "fuzzed"
 
 
-ENTRY_POINTS = [exercise_domain, exercise_domain_plan, exercise_network, exercise_network_plan,
-                exercise_capabilities, exercise_domain_capabilities]
+ENTRY_POINTS = (exercise_domain, exercise_domain_plan, exercise_network, exercise_network_plan,
+                exercise_capabilities, exercise_domain_capabilities)
 
 
 def assert_only_model_errors(text, entry_points=ENTRY_POINTS):
