@@ -247,6 +247,12 @@ def exercise_domain_plan(text):
     declared = DeclaredDomain({"name": name, "xml": text})
     DomainPlan(declared, None).desired.to_xml()
     DomainPlan(declared, Domain.from_xml(text)).desired.to_xml()
+    # The xml with structured options laid over it, as a task may give both.
+    declared = DeclaredDomain({"name": name, "xml": text, "memory": "1GiB", "vcpu": 2, "os": {"boot": ["hd"]},
+                               "interfaces": [{"type": "network", "network": "default"}],
+                               "disks": [{"target": "vdz", "source": "/var/lib/libvirt/images/z.qcow2"}],
+                               "graphics": [{"type": "vnc", "port": -1}]})
+    DomainPlan(declared, None).desired.to_xml()
 
 
 def exercise_network(text):
@@ -272,6 +278,8 @@ def exercise_network_plan(text):
     name = _name_of(text, "network")
     declared = DeclaredNetwork({"name": name, "xml": text})
     NetworkPlan(declared, None).desired.to_xml()
+    NetworkPlan(DeclaredNetwork({"name": name, "xml": text, "mtu": 9000, "domain": "example.test",
+                                 "bridge": {"stp": True}}), None).desired.to_xml()
     current = Network.from_xml(text)
     plan = NetworkPlan(declared, current)
     plan.desired.to_xml()
