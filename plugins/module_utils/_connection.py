@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, VirtLibvirtError
 
 try:
     import libvirt
@@ -42,6 +42,14 @@ def is_libvirt_error(error, *codes):
     return not codes or error.get_error_code() in codes
 
 
+def _unreachable_hint(error):
+    """What to check when no daemon answered (its socket is missing, refused, or the remote host is not reached)."""
+    if error.get_error_domain() == libvirt.VIR_FROM_RPC and error.get_error_code() == libvirt.VIR_ERR_SYSTEM_ERROR:
+        return ". Is the libvirt daemon (libvirtd, or the driver's own daemon such as virtqemud) running on that " \
+               "host, and is the uri right?"
+    return ""
+
+
 @contextlib.contextmanager
 def translate_libvirt_errors(action, option=None, **details):
     """Turn a libvirtError raised inside the block into VirtLibvirtError naming ``action``."""
@@ -49,9 +57,54 @@ def translate_libvirt_errors(action, option=None, **details):
         yield
     except libvirt.libvirtError as error:
         text = libvirt_error_text(error)
+        lost = ""
+        if error.get_error_domain() == libvirt.VIR_FROM_RPC and error.get_error_code() in (
+                libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_INTERNAL_ERROR):
+            lost = " (the connection to the libvirt daemon was lost: did it stop or restart during the task?)"
         raise VirtLibvirtError(
-            "%s failed: %s" % (action, text), option=option, libvirt_message=text, **details
+            "%s failed: %s%s" % (action, text, lost), option=option, libvirt_message=text, **details
         ) from None
+
+
+# How often one object is read and converged again when another client changed it under a write.
+CONCURRENT_CHANGE_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def concurrent_change_guard(changed_underneath, done=()):
+    """A write that fails because another client got there first (``changed_underneath()`` re-reads the
+    object and says so) raises ConcurrentChange; any other failure is raised as it is."""
+    try:
+        yield
+    except ConcurrentChange:
+        raise
+    except VirtLibvirtError as error:
+        try:
+            raced = bool(changed_underneath())
+        except VirtLibvirtError:
+            raced = False  # the object cannot be read again either: the original error says more
+        if raced:
+            raise ConcurrentChange(error, done) from None
+        raise
+
+
+def converge_retrying_races(converge_once):
+    """Run ``converge_once()``; when another client raced one of its writes, read and converge again.
+
+    What an attempt wrote before it lost a race still counts as this task's change."""
+    done = []
+    for attempt in range(CONCURRENT_CHANGE_ATTEMPTS):
+        try:
+            result = converge_once()
+        except ConcurrentChange as race:
+            done.extend(field for field in race.done if field not in done)
+            if attempt + 1 == CONCURRENT_CHANGE_ATTEMPTS:
+                raise
+            continue
+        if done:
+            result["changed"] = True
+            result["changes"] = done + [field for field in result.get("changes", []) if field not in done]
+        return result
 
 
 class LibvirtConnection:
@@ -72,7 +125,7 @@ class LibvirtConnection:
         except libvirt.libvirtError as error:
             text = libvirt_error_text(error)
             raise VirtLibvirtError(
-                "cannot connect to libvirt at uri '%s': %s" % (self.uri, text),
+                "cannot connect to libvirt at uri '%s': %s%s" % (self.uri, text, _unreachable_hint(error)),
                 option="uri", libvirt_message=text,
             ) from None
         if self.conn is None:

@@ -5,17 +5,17 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import os
+import re
 import time
 from urllib.parse import urlparse
-
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import BULK_OPTION_SPEC, converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
-    translate_libvirt_errors,
+    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
+    libvirt, libvirt_error_text, translate_libvirt_errors,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
@@ -24,7 +24,8 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import 
     Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets,
     is_generated_interface_name, removable_storage, secret_values_in_xml,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
 
@@ -162,11 +163,10 @@ class DeclaredDomain:
                                   for index, item in enumerate(items)]
         if self.devices["disks"]:
             check_unique_disk_targets(self.devices["disks"], self._opt("disks"))
-        macs = [i["mac"] for i in self.devices["interfaces"] or [] if i.get("mac")]
-        duplicates = sorted({mac for mac in macs if macs.count(mac) > 1})
-        if duplicates:
-            raise ModelError("the MAC address %s is declared more than once" % duplicates[0],
-                             option=self._opt("interfaces"))
+        _check_unique_macs([i["mac"] for i in self.devices["interfaces"] or []], self._opt("interfaces"))
+        if self.base is not None:
+            # libvirt defines a guest with two NICs of one MAC; it fails only when the guest starts.
+            _check_unique_macs([i.mac for i in self.base.interfaces], self._opt("xml"))
 
     def _opt(self, name):
         return self.prefix + name
@@ -209,6 +209,9 @@ class DeclaredDomain:
             if values[field] is None:
                 raise ModelError("an interface of type %s needs %s" % (kind, "dev" if field == "source_dev" else field),
                                  option="%s.%s" % (option, "dev" if field == "source_dev" else field))
+        for field in ("address", "ip"):
+            if values[field] is not None:
+                _check_address(values[field], option + "." + field, hostname_allowed=field == "address")
         if is_generated_interface_name(values["target"]):
             raise ModelError(
                 "%r starts with %s, which libvirt keeps for the names it generates: it drops such a target from "
@@ -250,6 +253,31 @@ class DeclaredDomain:
                                  option=option + ".autoport")
             values["autoport"] = False
         return values
+
+
+def _check_unique_macs(macs, option):
+    macs = [mac for mac in macs if mac]
+    duplicates = sorted({mac for mac in macs if macs.count(mac) > 1})
+    if duplicates:
+        raise ModelError("the MAC address %s is declared more than once" % duplicates[0], option=option)
+
+
+_HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+
+
+def _check_address(value, option, hostname_allowed):
+    """An IPv4 or IPv6 address (or, where QEMU resolves it, a host name): refused here, not by libvirt at
+    define time (an <ip> it cannot parse) or by QEMU at start (a tunnel to nowhere)."""
+    try:
+        ipaddress.ip_address(value)
+        return
+    except ValueError:
+        pass
+    looks_numeric = re.match(r"^[0-9.]+$", value) or ":" in value
+    if hostname_allowed and not looks_numeric and len(value) <= 253 and _HOSTNAME.match(value):
+        return
+    raise ModelError("%r is not an IPv4 or IPv6 address%s" % (value, " or a host name" if hostname_allowed else ""),
+                     option=option)
 
 
 def _is_multicast(address):
@@ -357,6 +385,23 @@ class DomainPlan:
                 self._apply_devices(kind, items, declared_elements=None)
         if self.current is None:
             self._new_guest_defaults()
+        if not self.composing:
+            self._check_memory_sizes()
+
+    def _check_memory_sizes(self):
+        """libvirt silently lowers a currentMemory above memory to memory, so the task would report the same
+        change on every run: refuse it, naming the option that asked for it."""
+        desired, declared = self.desired, self.declared
+        if desired.memory is None or desired.current_memory is None or desired.current_memory <= desired.memory:
+            return
+        if declared.fields.get("current_memory") is not None:
+            option = "current_memory"
+        elif declared.fields.get("memory") is not None:
+            option = "memory"
+        else:
+            option = "xml"
+        raise ModelError("the memory at start (current_memory, %d KiB) is more than the maximum memory (memory, "
+                         "%d KiB)" % (desired.current_memory, desired.memory), option=declared.prefix + option)
 
     def _current_memory_follows_memory(self):
         """A declared memory size is what the guest gets at start, unless current_memory is declared too:
@@ -623,9 +668,18 @@ class DomainConverger:
         self.prefix = prefix
         self.tracker = DifferenceTracker()
         self.restart_required = False
+        self.done = []  # the changes written so far, reported even when a later write loses a race
 
     def _option(self, name):
         return self.prefix + name
+
+    def _definition_now(self, name):
+        """The guest's persistent definition as libvirt holds it at this moment (None when undefined)."""
+        domain = _lookup(self.connection, name)
+        return _persistent_xml(domain) if domain is not None else None
+
+    def _power_changed_underneath(self, domain, power):
+        return lambda: _lookup(self.connection, domain.name()) is None or _power_state(domain) != power
 
     def run(self):
         params = self.params
@@ -635,8 +689,12 @@ class DomainConverger:
                              option=self._option("shutdown_timeout"))
         state = params.get("state") or "present"
         if state == "absent":
-            name = Domain.fields()["name"].normalize(params.get("name"), self._option("name"))
-            return self._absent(name)
+            # The definition may come along (decommissioning flips state on the same declaration), but it must
+            # be valid: a bad one removes nothing.
+            name = DeclaredDomain(params, self.prefix).name
+            # Another run removing the same guest at once: whatever fails because it is gone is no error.
+            with concurrent_change_guard(lambda: _lookup(self.connection, name) is None, self.done):
+                return self._absent(name)
         declared = DeclaredDomain(params, self.prefix)
         domain = _lookup(self.connection, declared.name)
         before_xml = _persistent_xml(domain) if domain is not None else None
@@ -648,8 +706,10 @@ class DomainConverger:
         defined = plan.tracker.changed and not self.check_mode
         if defined:
             action = "defining the guest %s" % declared.name
-            with translate_libvirt_errors(action, option=self._option("xml") if declared.base is not None else None):
+            with concurrent_change_guard(lambda: self._definition_now(declared.name) != before_xml), \
+                    translate_libvirt_errors(action, option=self._option("xml") if declared.base is not None else None):
                 domain = self.connection.conn.defineXML(plan.desired.to_xml())
+            self.done.extend(plan.tracker.fields)
         # The definition as libvirt stores it now: read back only when this run wrote it (one XMLDesc and
         # one parse less per unchanged guest).
         stored = Domain.from_xml(_persistent_xml(domain)) if defined else current
@@ -658,7 +718,7 @@ class DomainConverger:
 
         power = _power_state(domain) if domain is not None else "shutoff"
         if self.restart_required and params.get("restart") and state in ("present", "running", "paused"):
-            self._restart(domain, declared.name, power)
+            self._restart(domain, declared.name, power, before_xml)
             power = "running"
             self.restart_required = False
         self._converge_power(domain, declared.name, state, power)
@@ -711,8 +771,10 @@ class DomainConverger:
         self._record_state(states["before"], states["after"])
         if self.check_mode or domain is None:
             return
-        with translate_libvirt_errors("%s the guest %s" % (action, domain.name())):
+        with concurrent_change_guard(self._power_changed_underneath(domain, states["before"]), self.done), \
+                translate_libvirt_errors("%s the guest %s" % (action, domain.name())):
             getattr(domain, method)(*args)
+        self.done.append("state")
 
     def _shutdown(self, domain, name, power):
         self._record_state(power, "shutoff")
@@ -720,7 +782,8 @@ class DomainConverger:
             return
         timeout = self.params.get("shutdown_timeout")
         timeout = 120 if timeout is None else timeout
-        with translate_libvirt_errors("shutting down the guest %s" % name):
+        with concurrent_change_guard(self._power_changed_underneath(domain, power), self.done), \
+                translate_libvirt_errors("shutting down the guest %s" % name):
             domain.shutdown()
         if _wait_for_shutoff(domain, timeout):
             return
@@ -728,15 +791,27 @@ class DomainConverger:
             raise VirtLibvirtError(
                 "the guest %s did not shut down within %d seconds (shutdown_timeout); it may ignore ACPI "
                 "shutdown. Set force: true to power it off" % (name, timeout), option=self._option("shutdown_timeout"))
-        with translate_libvirt_errors("forcing off the guest %s" % name):
+        with concurrent_change_guard(self._power_changed_underneath(domain, power), self.done), \
+                translate_libvirt_errors("forcing off the guest %s" % name):
             domain.destroy()
 
-    def _restart(self, domain, name, power):
+    def _restart(self, domain, name, power, before_xml):
         if self.check_mode:
             self._record_state(power, "running (restarted)")
             return
         if power not in ("shutoff", "crashed"):
-            self._shutdown(domain, name, power)
+            try:
+                self._shutdown(domain, name, power)
+            except ConcurrentChange:
+                raise
+            except VirtLibvirtError as error:
+                # The guest would not stop: put its old definition back, so the task changes nothing and a
+                # rerun (with force) sees the change again and restarts.
+                with translate_libvirt_errors("restoring the definition of %s after the failed restart" % name):
+                    self.connection.conn.defineXML(before_xml)
+                raise VirtLibvirtError("%s. The guest's definition is left as it was" % error.message,
+                                       option=error.option, libvirt_message=error.libvirt_message,
+                                       **error.details) from None
         with translate_libvirt_errors("starting the guest %s" % name):
             domain.create()
         self._record_state("shutoff", "running")
@@ -773,7 +848,9 @@ class DomainConverger:
             for path in removed_storage:
                 self.tracker.add("storage", path, None)
         if not self.check_mode:
-            if domain.isPersistent():
+            with translate_libvirt_errors("reading the guest %s" % name):
+                persistent = domain.isPersistent()
+            if persistent:
                 flags = _undefine_flags(domain, before)
                 with translate_libvirt_errors("undefining the guest %s" % name):
                     domain.undefineFlags(flags)
@@ -851,8 +928,8 @@ def secret_values(params):
     return values
 
 
-class DomainModule(AnsibleModule):
-    """AnsibleModule that masks the passwords of ``secret_values`` like no_log values: in the result, the
+class DomainModule(VirtLibvirtModule):
+    """The collection's AnsibleModule, which also masks the passwords of ``secret_values`` like no_log values: in the result, the
     diff, the echoed arguments and the invocation it logs on the host (logged while __init__ runs)."""
 
     def __init__(self, *args, **kwargs):
@@ -865,7 +942,7 @@ class DomainModule(AnsibleModule):
 
 
 def converge_domain(connection, params, check_mode, want_diff, prefix=""):
-    return DomainConverger(connection, params, check_mode, want_diff, prefix).run()
+    return converge_retrying_races(lambda: DomainConverger(connection, params, check_mode, want_diff, prefix).run())
 
 
 def run_domain_module(params, check_mode, want_diff):

@@ -41,3 +41,13 @@ def fail_from_error(module, error, **result):
         extra["libvirt_message"] = error.libvirt_message
     extra.update(error.details)
     module.fail_json(msg=str(error), **extra)
+
+
+class ConcurrentChange(VirtLibvirtError):
+    """libvirt refused a write because another client changed the same object after it was read (two runs
+    converging one host at once). The converger reads the object again and compares, instead of failing."""
+
+    def __init__(self, error, done=()):
+        super().__init__(error.message, option=error.option, libvirt_message=error.libvirt_message,
+                         **error.details)
+        self.done = list(done)

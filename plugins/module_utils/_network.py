@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import (
     BULK_OPTION_SPEC, converge_items, item_argument_spec,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
-    translate_libvirt_errors,
+    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
+    libvirt, libvirt_error_text, translate_libvirt_errors,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
     FORWARD_CHOICES, HOST_MODES, IP_FAMILIES, DeviceNameCodec, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec,
     IpAddress, IpAddressCodec, NetmaskCodec, Network, classful_prefix, describe_host, family_of,
@@ -431,7 +432,10 @@ class NetworkPlan:
         desired, fields = self.desired, self.declared.fields
         if desired.forward_mode not in HOST_MODES:
             return
-        for field, label in (("bridge_stp", "bridge.stp"), ("bridge_delay", "bridge.delay"), ("mac", "mac")):
+        owned = [("bridge_stp", "bridge.stp"), ("bridge_delay", "bridge.delay"), ("mac", "mac")]
+        if desired.forward_mode != "bridge":
+            owned.append(("bridge_name", "bridge.name"))  # macvtap and hostdev modes have no bridge at all
+        for field, label in owned:
             if fields[field] is None and getattr(desired, field) is not None:
                 self._record.add(label, getattr(desired, field), None)
                 setattr(desired, field, None)
@@ -720,6 +724,21 @@ def _host_xml(host):
 
 
 # -- talking to libvirt ----------------------------------------------------------------------------
+def _bridge_owner(connection, bridge, own_name):
+    """The other libvirt network whose definition names ``bridge``, or None."""
+    try:
+        networks = connection.conn.listAllNetworks()
+    except libvirt.libvirtError:
+        return None
+    for other in networks:
+        try:
+            if other.name() != own_name and Network.from_xml(other.XMLDesc(0)).bridge_name == bridge:
+                return other.name()
+        except (libvirt.libvirtError, VirtLibvirtError):
+            continue  # gone meanwhile, or a document the model refuses: not the owner we can name
+    return None
+
+
 def _lookup(connection, name, option):
     try:
         return connection.conn.networkLookupByName(name)
@@ -771,18 +790,43 @@ class NetworkConverger:
         self.prefix = prefix
         self.tracker = DifferenceTracker()
         self.live_updates = []
+        self.created = False
+        self.bridge = None
+        self.live_xml_read = None
+        self.done = []  # the changes written so far, reported even when a later write loses a race
 
     def _option(self, name):
         return self.prefix + name
+
+    def _wrote(self):
+        self.done.extend(field for field in self.tracker.fields if field not in self.done)
+
+    def _explain_bridge_conflict(self, error):
+        """libvirt names a taken bridge: at define when another network has it, at start when a host
+        interface has it. Say which, against bridge.name, instead of libvirt's bare words."""
+        text = error.libvirt_message or ""
+        if not self.bridge or not re.search(r"(?<![\w.-])%s(?![\w.-])" % re.escape(self.bridge), text):
+            return error
+        owner = _bridge_owner(self.connection, self.bridge, self.params.get("name"))
+        if owner is not None:
+            conflict = "the bridge %s is already used by the network %s" % (self.bridge, owner)
+        else:
+            conflict = "a host interface named %s exists already, not made by libvirt for this network" % self.bridge
+        return VirtLibvirtError(
+            "%s; choose another bridge.name, or omit it to let libvirt pick a free virbrN (%s)"
+            % (conflict, error.message), option=self._option("bridge.name"), libvirt_message=text)
 
     def run(self):
         params = self.params
         state = params.get("state") or "present"
         if state == "absent":
-            name = params.get("name")
-            if name is None or not str(name).strip():
-                raise ModelError("is required", option=self._option("name"))
-            return self._absent(Network.fields()["name"].normalize(name, self._option("name")))
+            # The definition may come along (decommissioning flips state on the same declaration), but it must
+            # be valid: a bad one removes nothing.
+            name = DeclaredNetwork(params, self.prefix).name
+            name = Network.fields()["name"].normalize(name, self._option("name"))
+            # Another run removing the same network at once: whatever fails because it is gone is no error.
+            with concurrent_change_guard(lambda: _lookup(self.connection, name, None) is None, self.done):
+                return self._absent(name)
         declared = DeclaredNetwork(params, self.prefix)
         network = _lookup(self.connection, declared.name, self._option("name"))
         before_xml = _persistent_xml(network) if network is not None else None
@@ -791,6 +835,8 @@ class NetworkConverger:
         self.tracker.extend(plan.tracker)
         was_active = _is_active(network)
         created = network is None
+        self.created = created
+        self.bridge = plan.desired.bridge_name
 
         if network is not None and not _is_persistent(network):
             # A transient network (virsh net-create) gets a definition: every state but absent means defined.
@@ -836,14 +882,27 @@ class NetworkConverger:
     # -- definition and live hosts ---------------------------------------------------------------
     def _define(self, desired, declared):
         option = self._option("xml") if declared.base is not None else None
-        with translate_libvirt_errors("defining the network %s" % declared.name, option=option):
-            return self.connection.conn.networkDefineXML(desired.to_xml())
+        def raced():
+            # Two runs creating one network: libvirt refuses the second definition ("already exists").
+            return self.created and _lookup(self.connection, declared.name, option) is not None
+
+        try:
+            with concurrent_change_guard(raced, self.done), \
+                    translate_libvirt_errors("defining the network %s" % declared.name, option=option):
+                network = self.connection.conn.networkDefineXML(desired.to_xml())
+        except ConcurrentChange:
+            raise
+        except VirtLibvirtError as error:
+            raise self._explain_bridge_conflict(error) from None
+        self._wrote()
+        return network
 
     def _converge_active(self, network, declared, plan):
         """Static hosts go live through update(); the rest is written to the definition. When the hosts
         are the only change and the live network and the definition agree on them, one update() call per
         host changes both at once, as ``virsh net-update --live --config`` does."""
-        live = Network.from_xml(_live_xml(network))
+        self.live_xml_read = _live_xml(network)
+        live = Network.from_xml(self.live_xml_read)
         live_operations = host_operations(live, plan.desired)
         both = (plan.current is not None and not plan.structural_fields
                 and host_operations(plan.current, plan.desired) == live_operations)
@@ -871,9 +930,11 @@ class NetworkConverger:
         }[operation["command"]]
         action = "updating the static DHCP host %s of the network %s live (%s)" % (
             describe_host(operation["host"]), network.name(), operation["command"])
-        with translate_libvirt_errors(action, option=self._option("ips")):
+        with concurrent_change_guard(lambda: _live_xml(network) != self.live_xml_read, self.done), \
+                translate_libvirt_errors(action, option=self._option("ips")):
             network.update(command, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, operation["index"],
                            _host_xml(operation["host"]), flags)
+        self._wrote()
 
     def _restart_pending(self, network, plan):
         """Whether the running network differs from its definition in anything but static hosts."""
@@ -890,22 +951,29 @@ class NetworkConverger:
         if self.check_mode:
             return
         try:
-            with translate_libvirt_errors("starting the network %s" % name, option=self._option("state")):
+            # Another run may have started it since it was read: then it is active as declared.
+            with concurrent_change_guard(lambda: _is_active(network), self.done), \
+                    translate_libvirt_errors("starting the network %s" % name, option=self._option("state")):
                 network.create()
-        except VirtLibvirtError:
+        except ConcurrentChange:
+            raise
+        except VirtLibvirtError as error:
             if created:
                 # A network this task defined and could not start is removed again: the task changes nothing.
                 try:
                     network.undefine()
                 except libvirt.libvirtError:
                     pass
-            raise
+            raise self._explain_bridge_conflict(error) from None
+        self._wrote()
 
     def _stop(self, network, name):
         self.tracker.add("state", "active", "inactive")
         if not self.check_mode:
-            with translate_libvirt_errors("stopping the network %s" % name):
+            with concurrent_change_guard(lambda: not _is_active(network), self.done), \
+                    translate_libvirt_errors("stopping the network %s" % name):
                 network.destroy()
+            self._wrote()
 
     def _restart(self, network, name):
         self.tracker.add("state", "active", "active (restarted)")
@@ -983,7 +1051,7 @@ class NetworkConverger:
 
 # -- the module's entry point ----------------------------------------------------------------------
 def converge_network(connection, params, check_mode, want_diff, prefix=""):
-    return NetworkConverger(connection, params, check_mode, want_diff, prefix).run()
+    return converge_retrying_races(lambda: NetworkConverger(connection, params, check_mode, want_diff, prefix).run())
 
 
 def run_network_module(params, check_mode, want_diff):
