@@ -2,7 +2,7 @@
 and capabilities document is parsed with the model and rendered back, and the result must be the input
 (same elements, attributes, text and order; whitespace-only text aside). Then ONE structured change is
 made through the code path the modules use (domain: ``memory``; domain: a new entry of ``interfaces``;
-network: a static DHCP host of ``ips[].dhcp.hosts``), and the difference between the two documents must
+network: a static DHCP host of ``ips[].dhcp.hosts``, changed, or added where the address has none), and the difference between the two documents must
 be exactly that change. Capabilities documents are read-only in use (capabilities_facts only reads
 them), so they get the round trip, plus a check that reading every fact writes nothing.
 
@@ -11,8 +11,8 @@ The comparison is this file's own (``canonical`` and ``tree_difference``), not t
 
 Documents that cannot take a change are listed in ``EXCEPTED`` with the reason, and the list is checked
 both ways: a listed document really is what the reason says, and every other document passes. The
-counts per folder are printed by ``test_corpus_summary`` (run with ``-s`` or look at its output; the
-numbers are in docs/reliability.md).
+counts per folder are printed by ``test_corpus_summary`` when the whole file runs (pytest's capture is
+bypassed for it; the numbers are in docs/reliability.md).
 """
 from __future__ import annotations
 
@@ -48,42 +48,29 @@ def document_id(path):
 
 
 # Documents that cannot take a structured change, by (document, change), with the reason. Each is checked:
-# the reason holds (for NO_DHCP and HOST_MODE the document has no <ip> with a <dhcp>, so there is no static
-# DHCP host to change or add next to a range; for the refused name the module's own error is raised), and
-# every document and change not in this table passes.
-NO_DHCP = "no <ip> with a <dhcp> element: the network serves no DHCP, so it has no static host to change"
-HOST_MODE = "forward mode %s: libvirt manages no addresses on it (no <ip>), so it has no DHCP host"
+# the reason holds (NO_ADDRESS: the document has no <ip> at all and its forward mode is the one named; the
+# others: the module's own error is raised), and every document and change not in this table passes.
+NO_ADDRESS = "no <ip> element (forward mode %s): the network has no address, so it has no DHCP host"
 SLASH_NAME = "libvirt's own test of a name it refuses (foo/bar); the module refuses it too, naming the option"
+REFUSED_PASSTHROUGH_IP = ("libvirt's parser test of an <ip> on a passthrough network, which libvirt refuses to "
+                          "define; the module refuses it too, naming ips")
 EXCEPTED = {
-    ("network/8021Qbh-net.xml", "dhcp host"): HOST_MODE % "private",
-    ("network/direct-net.xml", "dhcp host"): HOST_MODE % "bridge",
-    ("network/empty-allow-ipv6.xml", "dhcp host"): NO_DHCP,
-    ("network/host-bridge-net.xml", "dhcp host"): HOST_MODE % "bridge",
-    ("network/host-bridge-no-flood.xml", "dhcp host"): HOST_MODE % "bridge",
-    ("network/hostdev-duplicate.xml", "dhcp host"): HOST_MODE % "hostdev",
-    ("network/hostdev-pf-driver-model.xml", "dhcp host"): HOST_MODE % "hostdev",
-    ("network/hostdev-pf.xml", "dhcp host"): HOST_MODE % "hostdev",
-    ("network/hostdev.xml", "dhcp host"): HOST_MODE % "hostdev",
-    ("network/isolated-ports.xml", "dhcp host"): HOST_MODE % "bridge",
-    ("network/metadata.xml", "dhcp host"): HOST_MODE % "bridge",
-    ("network/nat-network-dns-forward-plain.xml", "dhcp host"): NO_DHCP,
-    ("network/nat-network-dns-forwarder-no-resolv.xml", "dhcp host"): NO_DHCP,
-    ("network/nat-network-dns-forwarders.xml", "dhcp host"): NO_DHCP,
-    ("network/nat-network-dns-hosts.xml", "dhcp host"): NO_DHCP,
-    ("network/nat-network-dns-local-domain.xml", "dhcp host"): NO_DHCP,
-    ("network/nat-network-forward-nat-ipv6.xml", "dhcp host"): NO_DHCP,
-    ("network/netboot-tftp.xml", "dhcp host"): NO_DHCP,
-    ("network/open-network-with-forward-dev.xml", "dhcp host"): NO_DHCP,
-    ("network/open-network.xml", "dhcp host"): NO_DHCP,
-    ("network/openvswitch-net.xml", "dhcp host"): HOST_MODE % "bridge",
-    ("network/passthrough-address-crash.xml", "dhcp host"): HOST_MODE % "passthrough",
-    ("network/passthrough-duplicate.xml", "dhcp host"): HOST_MODE % "passthrough",
-    # libvirt's parser test: an <ip> on a passthrough network, which libvirt refuses to define.
-    ("network/passthrough-pf.xml", "dhcp host"): HOST_MODE % "passthrough",
-    ("network/routed-network-no-dns-extra-elements.xml", "dhcp host"): NO_DHCP,
-    ("network/routed-network-no-dns.xml", "dhcp host"): NO_DHCP,
-    ("network/routed-network.xml", "dhcp host"): NO_DHCP,
-    ("network/vepa-net.xml", "dhcp host"): HOST_MODE % "vepa",
+    ("network/8021Qbh-net.xml", "dhcp host"): NO_ADDRESS % "private",
+    ("network/direct-net.xml", "dhcp host"): NO_ADDRESS % "bridge",
+    ("network/empty-allow-ipv6.xml", "dhcp host"): NO_ADDRESS % "none",
+    ("network/host-bridge-net.xml", "dhcp host"): NO_ADDRESS % "bridge",
+    ("network/host-bridge-no-flood.xml", "dhcp host"): NO_ADDRESS % "bridge",
+    ("network/hostdev-duplicate.xml", "dhcp host"): NO_ADDRESS % "hostdev",
+    ("network/hostdev-pf-driver-model.xml", "dhcp host"): NO_ADDRESS % "hostdev",
+    ("network/hostdev-pf.xml", "dhcp host"): NO_ADDRESS % "hostdev",
+    ("network/hostdev.xml", "dhcp host"): NO_ADDRESS % "hostdev",
+    ("network/isolated-ports.xml", "dhcp host"): NO_ADDRESS % "bridge",
+    ("network/metadata.xml", "dhcp host"): NO_ADDRESS % "bridge",
+    ("network/openvswitch-net.xml", "dhcp host"): NO_ADDRESS % "bridge",
+    ("network/passthrough-address-crash.xml", "dhcp host"): NO_ADDRESS % "passthrough",
+    ("network/passthrough-duplicate.xml", "dhcp host"): NO_ADDRESS % "passthrough",
+    ("network/vepa-net.xml", "dhcp host"): NO_ADDRESS % "vepa",
+    ("network/passthrough-pf.xml", "dhcp host"): REFUSED_PASSTHROUGH_IP,
     ("domain/generic/name-slash-fail.xml", "memory"): SLASH_NAME,
     ("domain/generic/name-slash-fail.xml", "new interface"): SLASH_NAME,
 }
@@ -323,10 +310,11 @@ def test_domain_new_interface_is_the_only_difference(path):
 
 
 # -- network: a static DHCP host -------------------------------------------------------------------
-def _dhcp_ip(network_node):
-    """The first <ip> with a <dhcp> element, as libvirt serves DHCP on it, or None."""
-    return next((child for child in network_node.children
-                 if child.tag == "ip" and find_child(child, "dhcp") is not None), None)
+def _target_ip(network_node):
+    """The <ip> whose static hosts change: the first with a <dhcp> element (libvirt serves DHCP on it),
+    else the first <ip>; None for a network without addresses."""
+    addresses = [child for child in network_node.children if child.tag == "ip"]
+    return next((ip for ip in addresses if find_child(ip, "dhcp") is not None), addresses[0] if addresses else None)
 
 
 def _free_address(ip_node):
@@ -334,7 +322,7 @@ def _free_address(ip_node):
     attributes = dict(ip_node.attributes)
     length = attributes.get("prefix") or attributes.get("netmask") or "24"
     subnet = ipaddress.ip_interface("%s/%s" % (attributes["address"], length)).network
-    dhcp = find_child(ip_node, "dhcp")
+    dhcp = find_child(ip_node, "dhcp") or element_node("dhcp")
     used = {ipaddress.ip_address(attributes["address"])}
     ranges = []
     for child in dhcp.children:
@@ -353,29 +341,33 @@ def _free_address(ip_node):
 
 def network_host_change(path):
     """The module's options for the network in ``path`` with ONE static host changed (the first host of
-    the address serving DHCP gets a new ip) or, where it has none, added; and the expected difference."""
+    the address serving DHCP gets a new ip) or, where it has none, added (on an address without <dhcp>,
+    the host comes in a new <dhcp>); and the expected difference."""
     original = read_original(path)
-    ip_node = _dhcp_ip(original)
-    ip_position = [child for child in original.children if child.tag == "ip"].index(ip_node) + 1
+    ip_node = _target_ip(original)
+    ip_path = "/network/ip[%d]" % ([child for child in original.children if child.tag == "ip"].index(ip_node) + 1)
     dhcp = find_child(ip_node, "dhcp")
-    hosts = [child for child in dhcp.children if child.tag == "host"]
+    hosts = [child for child in dhcp.children if child.tag == "host"] if dhcp is not None else []
     new_address = _free_address(ip_node)
     options = options_from_document(Network.from_xml(path.read_text(encoding="utf-8")))
     declared_ip = next(ip for ip in options["ips"] if ip["address"] == str(ipaddress.ip_address(
         dict(ip_node.attributes)["address"])))
-    dhcp_path = "/network/ip[%d]/dhcp[1]" % ip_position
     if hosts:
         declared_ip["dhcp"]["hosts"][0]["ip"] = new_address
-        expected = [("attribute", dhcp_path + "/host[1]", "ip", dict(hosts[0].attributes)["ip"], new_address)]
+        expected = [("attribute", ip_path + "/dhcp[1]/host[1]", "ip", dict(hosts[0].attributes)["ip"], new_address)]
     else:
         ipv6 = ":" in dict(ip_node.attributes)["address"]
         host = {"id": "0:4:7e:7d:f0:7d:a8:bc:c5:d2:13:32:11:ed:16:ea:84:63"} if ipv6 else {"mac": NEW_MAC}
         host.update({"name": "corpus-guest", "ip": new_address})
         declared_ip["dhcp"]["hosts"].append(host)
         expected_host = element_node("host", sorted(host.items()))
-        # libvirt writes <range>s, then <host>s, then <bootp>: the new host goes after the last range.
-        position = max(index for index, child in enumerate(dhcp.children) if child.tag in ("range", "host")) + 1
-        expected = [("added", dhcp_path, position, expected_host)]
+        if dhcp is not None:
+            # libvirt writes <range>s, then <host>s, then <bootp>: the new host goes after the last range.
+            position = max(index for index, child in enumerate(dhcp.children) if child.tag in ("range", "host")) + 1
+            expected = [("added", ip_path + "/dhcp[1]", position, expected_host)]
+        else:
+            # <dhcp> is the last child libvirt writes in an <ip> (after <tftp>).
+            expected = [("added", ip_path, len(ip_node.children), element_node("dhcp", children=[expected_host]))]
     for ip in options["ips"]:
         # The document's spelling is kept: an address written with a netmask is declared with it.
         if ip["netmask"] is not None:
@@ -389,13 +381,15 @@ def test_network_dhcp_host_change_is_the_only_difference(path):
     original = read_original(path)
     if (identifier, "dhcp host") in EXCEPTED:
         reason = EXCEPTED[(identifier, "dhcp host")]
-        # The reason holds: the document really has no <ip> serving DHCP (and host modes no <ip> at all,
-        # apart from passthrough-pf, libvirt's parser test of an address it refuses to define).
-        assert _dhcp_ip(original) is None, "%s is excepted (%s) but has a <dhcp>" % (identifier, reason)
-        if reason.startswith("forward mode"):
-            mode = dict(find_child(original, "forward").attributes).get("mode")
-            assert reason == HOST_MODE % mode
-            assert identifier == "network/passthrough-pf.xml" or find_child(original, "ip") is None
+        if reason == REFUSED_PASSTHROUGH_IP:
+            _, options, _ = network_host_change(path)
+            with pytest.raises(ModelError, match="^ips: a network with forward mode passthrough carries no IP"):
+                NetworkPlan(DeclaredNetwork({"name": "net", "ips": options["ips"]}),
+                            Network.from_xml(path.read_text(encoding="utf-8")))
+        else:  # the reason holds: no address at all, in the forward mode named
+            forward = find_child(original, "forward")
+            mode = "none" if forward is None else dict(forward.attributes).get("mode", "nat")
+            assert _target_ip(original) is None and reason == NO_ADDRESS % mode, (identifier, reason)
         OUTCOMES[(identifier, "dhcp host")] = "excepted: " + reason
         return
     original, options, expected = network_host_change(path)
