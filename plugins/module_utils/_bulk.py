@@ -9,6 +9,7 @@ import collections
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._module import argument_error_messages
 
 # The bulk option itself (domains, networks): its items are checked here, against the single form's own
 # argument spec, so the items' options are documented once, as the single form's.
@@ -28,7 +29,7 @@ def _validated(validator, item, prefix):
         raise ModelError("must be a dictionary of options, got %s" % type(item).__name__, option=prefix[:-1])
     checked = validator.validate(item)
     if checked.error_messages:
-        raise ModelError("; ".join(checked.error_messages), option=prefix[:-1])
+        raise ModelError("; ".join(argument_error_messages(checked.errors)), option=prefix[:-1])
     return checked.validated_parameters
 
 

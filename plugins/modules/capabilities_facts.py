@@ -505,17 +505,16 @@ ansible_facts:
               returned: always
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.virt.libvirt.plugins.module_utils._capabilities import (
     capabilities_argument_spec, run_capabilities_facts_module,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
+from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 
 
 def main():
-    module = AnsibleModule(argument_spec=capabilities_argument_spec(), supports_check_mode=True)
+    module = VirtLibvirtModule(argument_spec=capabilities_argument_spec(), supports_check_mode=True)
     require_libraries(module)
     try:
         result = run_capabilities_facts_module(module.params)

@@ -392,17 +392,16 @@ results:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
+from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 from ansible_collections.virt.libvirt.plugins.module_utils._network import (
     NETWORK_MUTUALLY_EXCLUSIVE, NETWORK_REQUIRED_ONE_OF, network_argument_spec, run_network_module,
 )
 
 
 def main():
-    module = AnsibleModule(
+    module = VirtLibvirtModule(
         argument_spec=network_argument_spec(),
         mutually_exclusive=NETWORK_MUTUALLY_EXCLUSIVE,
         required_one_of=NETWORK_REQUIRED_ONE_OF,

@@ -291,17 +291,16 @@ guests:
     free_space_mb: {description: "The free space given, or null.", type: int, returned: always}
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
+from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv import (
     required_libraries, run_xenpv_check, xenpv_argument_spec,
 )
 
 
 def main():
-    module = AnsibleModule(argument_spec=xenpv_argument_spec(), supports_check_mode=True)
+    module = VirtLibvirtModule(argument_spec=xenpv_argument_spec(), supports_check_mode=True)
     require_libraries(module, names=required_libraries(module.params))
     try:
         result = run_xenpv_check(module)

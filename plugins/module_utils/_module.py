@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
+"""The AnsibleModule every module of the collection builds: argument errors always name the option."""
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from ansible.module_utils.errors import NoLogError
+except ImportError:  # ansible-core before 2.11 has no typed validation errors
+    NoLogError = None
+
+
+def argument_error_messages(errors):
+    """The messages of an argument spec validation, those that name their option first.
+
+    For a string given where a dictionary of suboptions is expected (``os: hvm``), ansible-core's first error
+    comes from its no_log scan and reads "dictionary requested, could not parse JSON or key=value", naming
+    nothing; the type check's error for the same value, which names the option, follows it.
+    """
+    errors = list(getattr(errors, "errors", errors) or [])
+    named = [error for error in errors if NoLogError is None or not isinstance(error, NoLogError)]
+    return [error.args[0] for error in (named or errors)]
+
+
+class VirtLibvirtModule(AnsibleModule):
+    """AnsibleModule whose argument errors name the option they are about."""
+
+    def fail_json(self, msg=None, **kwargs):
+        result = getattr(self, "validation_result", None)
+        errors = getattr(getattr(result, "errors", None), "errors", None)
+        if errors and msg == errors[0].args[0]:
+            msg = argument_error_messages(errors)[0]
+        super().fail_json(msg=msg, **kwargs)
