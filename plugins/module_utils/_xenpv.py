@@ -163,6 +163,10 @@ def run_xenpv_check(module):
     problem when ``fail_on_problems`` is set (the result travels with it).
     """
     params = module.params
+    for index, guest in enumerate(params.get("guests") or []):
+        if guest.get("name") not in (None, ""):
+            # Names libvirt cannot hold ('/', control characters) are bad input, not a guest that is missing.
+            Domain.fields()["name"].normalize(guest["name"], "guests[%d].name" % index)
     guests = rules.normalize_guests(params.get("guests"))
     mapping = package_name_map(params.get("package_names"))
     installroot = params.get("installroot") or "/"
