@@ -43,6 +43,8 @@ from tests.unit.plugins.module_utils.test_capabilities_model import CAPTURED_KVM
 # VIRT_LIBVIRT_FUZZ_EXAMPLES raises the count for a longer local run; CI uses the default.
 PROFILE = settings(max_examples=int(os.environ.get("VIRT_LIBVIRT_FUZZ_EXAMPLES", "150")), deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Mutations per corpus document (VIRT_LIBVIRT_FUZZ_MUTATIONS for a deeper local run).
+MAX_MUTATIONS = int(os.environ.get("VIRT_LIBVIRT_FUZZ_MUTATIONS", "4"))
 
 # A sample of libvirt's documents to mutate: every kind the corpus has, small enough to stay fast.
 SAMPLE_DOCUMENTS = {
@@ -164,7 +166,7 @@ _FIELD_VALUES = st.one_of(_ODD_VALUES, _TEXT)
 def mutated_documents(draw, kind):
     """A corpus document of ``kind`` with a few random mutations applied to its tree, then maybe to its text."""
     root = etree.fromstring(draw(st.sampled_from(TEXTS[kind])).encode())
-    for _mutation in range(draw(st.integers(min_value=1, max_value=4))):
+    for _mutation in range(draw(st.integers(min_value=1, max_value=MAX_MUTATIONS))):
         elements = [element for element in root.iter() if isinstance(element.tag, str)]
         modelled = [element for element in elements if element.tag in MODELLED_TAGS]
         # Half the time an element the model reads, so the fields' codecs meet the odd values.
