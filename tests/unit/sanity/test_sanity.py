@@ -1,4 +1,4 @@
-"""The checks ansible-test sanity would make, run locally (its bootstrap needs hosts CI cannot reach):
+"""Checks beside the real ansible-test sanity (`make ansible-sanity`), which tests on this machine's Python only:
 documentation agrees with the argument spec, plugins parse as Python 3.8, modules follow Ansible's rules,
 ansible-doc renders every plugin, roles declare their arguments, the action group lists every module."""
 from __future__ import annotations
