@@ -283,6 +283,8 @@ options:
     description:
       - When a running guest's definition changed, shut it down (as O(state=shutdown), honouring
         O(shutdown_timeout) and O(force)) and start it again.
+      - When the guest does not stop in time (and O(force=false)), the task fails and puts the previous
+        definition back, so nothing is half applied; run it again with O(force=true).
     type: bool
     default: false
   force:
