@@ -882,6 +882,7 @@ class NetworkConverger:
     # -- definition and live hosts ---------------------------------------------------------------
     def _define(self, desired, declared):
         option = self._option("xml") if declared.base is not None else None
+
         def raced():
             # Two runs creating one network: libvirt refuses the second definition ("already exists").
             return self.created and _lookup(self.connection, declared.name, option) is not None

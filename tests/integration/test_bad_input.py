@@ -418,7 +418,7 @@ def _free_subnet(uri):
                 continue  # removed meanwhile by another test
     finally:
         connection.close()
-    addresses = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True).stdout
+    addresses = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=False).stdout
     used.extend(ipaddress.ip_interface(line.split()[3]).network for line in addresses.splitlines())
     candidates = [ipaddress.ip_network("10.237.%d.0/24" % octet) for octet in range(256)]
     return random.choice([subnet for subnet in candidates if not any(subnet.overlaps(other) for other in used)])

@@ -11,7 +11,6 @@ import concurrent.futures
 import os
 import signal
 import subprocess
-import textwrap
 import threading
 import time
 
@@ -33,7 +32,7 @@ def _libvirt():
 
 
 def libvirtd_pid():
-    found = subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, text=True).stdout.split()
+    found = subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, text=True, check=False).stdout.split()
     return int(found[0]) if found else None
 
 
@@ -48,10 +47,11 @@ def answers(uri):
 
 def daemon_has_client(command_part):
     """Whether a process whose command line contains ``command_part`` is connected to libvirtd."""
-    clients = subprocess.run(["virt-admin", "-q", "client-list", "libvirtd"], capture_output=True, text=True)
+    clients = subprocess.run(["virt-admin", "-q", "client-list", "libvirtd"], capture_output=True, text=True,
+                             check=False)
     for line in clients.stdout.splitlines():
         info = subprocess.run(["virt-admin", "client-info", "libvirtd", line.split()[0]], capture_output=True,
-                              text=True).stdout
+                              text=True, check=False).stdout
         pids = [field.split(":")[1].strip() for field in info.splitlines() if field.startswith("unix_process_id")]
         try:
             with open("/proc/%s/cmdline" % pids[0], encoding="utf-8", errors="replace") as stream:
@@ -475,7 +475,7 @@ PLAYBOOK_REMOVE = """\
 def test_two_runs_converge_one_host_at_once(unique_name, kvm_domain_type, tmp_path, libvirt_connection,
                                             ensure_removed):
     network = unique_name("two")
-    guests = [unique_name("two") for _ in range(5)]
+    guests = [unique_name("two") for _guest in range(5)]
     ensure_removed[0].extend(guests)
     ensure_removed[1].append(network)
     playbook = tmp_path / "converge.yml"

@@ -382,7 +382,7 @@ def test_network_dhcp_host_change_is_the_only_difference(path):
     if (identifier, "dhcp host") in EXCEPTED:
         reason = EXCEPTED[(identifier, "dhcp host")]
         if reason == REFUSED_PASSTHROUGH_IP:
-            _, options, _ = network_host_change(path)
+            _original, options, _expected = network_host_change(path)
             with pytest.raises(ModelError, match="^ips: a network with forward mode passthrough carries no IP"):
                 NetworkPlan(DeclaredNetwork({"name": "net", "ips": options["ips"]}),
                             Network.from_xml(path.read_text(encoding="utf-8")))
