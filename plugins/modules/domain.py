@@ -64,7 +64,9 @@ options:
       - V(shutdown) asks the guest to shut down (ACPI) and waits O(shutdown_timeout) seconds; then the task
         fails unless O(force=true), which powers it off.
       - V(destroyed) powers it off at once.
-      - V(absent) powers it off and undefines it. Disk images are kept unless O(remove_storage=true).
+      - V(absent) powers it off and undefines it. Disk images are kept unless O(remove_storage=true). The
+        guest's other options may come along (the same declaration with only its state changed); they are
+        checked as for any other state, and a bad one fails the task before anything is removed.
     type: str
     default: present
     choices: [present, running, paused, shutdown, destroyed, absent]
@@ -91,7 +93,10 @@ options:
         as libvirt reads them (K/M/G are powers of 1024, KB/MB/GB of 1000). Required for a new guest.
     type: raw
   current_memory:
-    description: Memory at start (C(<currentMemory>)), same format as O(memory).
+    description:
+      - Memory at start (C(<currentMemory>)), same format as O(memory).
+      - At most O(memory) (or the guest's memory when O(memory) is not given); libvirt would silently lower a
+        larger value, so it is refused.
     type: raw
   vcpu:
     description: Number of virtual CPUs. New guests default to 1.
@@ -208,13 +213,17 @@ options:
         description: The host device (type V(direct)).
         type: str
       address:
-        description: Multicast group (V(mcast)) or server address (V(client), V(server)).
+        description:
+          - Multicast group (V(mcast)) or server address (V(client), V(server)), an IPv4 or IPv6 address or a
+            host name.
         type: str
       port:
         description: Port of the tunnel (V(mcast), V(server), V(client)).
         type: int
       mac:
-        description: MAC address, any case, colons or dashes. Must be unicast.
+        description:
+          - MAC address, any case, colons or dashes. Must be unicast, and not used by another interface of the
+            guest (in O(interfaces) or in O(xml)).
         type: str
       target:
         description:
@@ -229,7 +238,7 @@ options:
         description: The device model the guest sees, for example V(virtio), V(e1000), V(rtl8139).
         type: str
       ip:
-        description: The guest's IP address (C(<ip address=...>)), used by Xen scripts.
+        description: The guest's IP address (C(<ip address=...>)), used by Xen scripts. An IPv4 or IPv6 address.
         type: str
   consoles:
     description:

@@ -69,7 +69,9 @@ options:
       - V(present) defines the network and leaves it running or stopped as it is.
       - V(active) defines and starts it (libvirt creates the bridge and starts dnsmasq).
       - V(inactive) defines it and stops it; guests on it lose their connection.
-      - V(absent) stops and undefines it.
+      - V(absent) stops and undefines it. The network's other options may come along (the same declaration
+        with only its state changed); they are checked as for any other state, and a bad one fails the task
+        before anything is removed.
       - A new network that cannot be started (for example because its subnet is in use) is undefined again,
         so the failed task leaves nothing behind.
     type: str

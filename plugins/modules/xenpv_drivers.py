@@ -66,6 +66,7 @@ options:
           - The libvirt domain of the guest. When given, its persistent definition is read and checked (rule 6,
             full virtualization, the emulated machine's architecture). Without it those checks are returned as
             a note.
+          - Must not contain C(/) or control characters, which libvirt does not allow in a name.
         type: str
       os:
         description:
