@@ -654,4 +654,4 @@ if __name__ == "__main__":  # the summary docs/reliability.md quotes: python -m 
         print("  %-20s %d" % (form, total))
     for category, total in counts.most_common():
         print("  %-36s %d" % (category, total))
-    print(textwrap.fill("check mode too: " + ", ".join(c.id for c in ALL_CASES if c.check), 110))
+    print(textwrap.fill("check mode too: " + ", ".join(c.id for c in ALL_CASES if c.check), 110, break_on_hyphens=False))
