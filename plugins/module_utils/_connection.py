@@ -50,20 +50,23 @@ def _unreachable_hint(error):
     return ""
 
 
+def translated_error(action, error, option=None, **details):
+    """The VirtLibvirtError for a libvirtError raised while doing ``action``."""
+    text = libvirt_error_text(error)
+    lost = ""
+    if error.get_error_domain() == libvirt.VIR_FROM_RPC and error.get_error_code() in (
+            libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_INTERNAL_ERROR):
+        lost = " (the connection to the libvirt daemon was lost: did it stop or restart during the task?)"
+    return VirtLibvirtError("%s failed: %s%s" % (action, text, lost), option=option, libvirt_message=text, **details)
+
+
 @contextlib.contextmanager
 def translate_libvirt_errors(action, option=None, **details):
     """Turn a libvirtError raised inside the block into VirtLibvirtError naming ``action``."""
     try:
         yield
     except libvirt.libvirtError as error:
-        text = libvirt_error_text(error)
-        lost = ""
-        if error.get_error_domain() == libvirt.VIR_FROM_RPC and error.get_error_code() in (
-                libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_INTERNAL_ERROR):
-            lost = " (the connection to the libvirt daemon was lost: did it stop or restart during the task?)"
-        raise VirtLibvirtError(
-            "%s failed: %s%s" % (action, text, lost), option=option, libvirt_message=text, **details
-        ) from None
+        raise translated_error(action, error, option, **details) from None
 
 
 # How often one object is read and converged again when another client changed it under a write.

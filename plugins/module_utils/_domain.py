@@ -15,7 +15,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as x
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import BULK_OPTION_SPEC, converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
-    libvirt, libvirt_error_text, translate_libvirt_errors,
+    libvirt, translate_libvirt_errors, translated_error,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
@@ -611,8 +611,7 @@ def _lookup(connection, name):
     except libvirt.libvirtError as error:
         if is_libvirt_error(error, libvirt.VIR_ERR_NO_DOMAIN):
             return None
-        raise VirtLibvirtError("looking up the guest %s failed: %s" % (name, libvirt_error_text(error)),
-                               option="name", libvirt_message=libvirt_error_text(error)) from None
+        raise translated_error("looking up the guest %s" % name, error, option="name") from None
 
 
 def _power_state(domain):

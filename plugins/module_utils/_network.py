@@ -20,7 +20,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._bulk import (
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
-    libvirt, libvirt_error_text, translate_libvirt_errors,
+    libvirt, translate_libvirt_errors, translated_error,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
@@ -745,8 +745,7 @@ def _lookup(connection, name, option):
     except libvirt.libvirtError as error:
         if is_libvirt_error(error, libvirt.VIR_ERR_NO_NETWORK):
             return None
-        raise VirtLibvirtError("looking up the network %s failed: %s" % (name, libvirt_error_text(error)),
-                               option=option, libvirt_message=libvirt_error_text(error)) from None
+        raise translated_error("looking up the network %s" % name, error, option=option) from None
 
 
 def _persistent_xml(network):
@@ -755,9 +754,7 @@ def _persistent_xml(network):
         return network.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
     except libvirt.libvirtError as error:
         if not is_libvirt_error(error, libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
-            raise VirtLibvirtError("reading the definition of the network %s failed: %s"
-                                   % (network.name(), libvirt_error_text(error)),
-                                   libvirt_message=libvirt_error_text(error)) from None
+            raise translated_error("reading the definition of the network %s" % network.name(), error) from None
     with translate_libvirt_errors("reading the definition of the network %s" % network.name()):
         return network.XMLDesc(0)
 
