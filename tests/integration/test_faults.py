@@ -314,7 +314,8 @@ def test_daemon_restarted_between_two_tasks(daemon, unique_name, kvm_domain_type
     playbook.write_text(PLAYBOOK_ACROSS_A_RESTART)
     extra_vars = {"marker_dir": str(tmp_path), "network": network_options, "network_with_lease": with_lease,
                   "guest": kvm_guest(guest, kvm_domain_type, interfaces=nic),
-                  "second_guest": kvm_guest(second, kvm_domain_type, interfaces=[dict(nic[0], mac="52:54:00:36:02:0c")])}
+                  "second_guest": kvm_guest(second, kvm_domain_type,
+                                            interfaces=[dict(nic[0], mac="52:54:00:36:02:0c")])}
 
     outcome = {}
     play = threading.Thread(target=lambda: outcome.update(run=run_playbook(playbook, extra_vars=extra_vars)))
