@@ -379,6 +379,8 @@ ROLE_CASES = [
          lambda s: {"libvirt_host_wait_timeout": "soon"}),
     case("libvirt_host-extra-packages-dict", "libvirt_host", WRONG_TYPE, "libvirt_host_extra_packages",
          lambda s: {"libvirt_host_extra_packages": {"qemu-utils": True}}),
+    case("libvirt_host-wait-timeout-negative", "libvirt_host", OUT_OF_RANGE, "libvirt_host_wait_timeout",
+         lambda s: {"libvirt_host_wait_timeout": -5}, "1 second or more"),
     case("libvirt_host-python-bindings-text", "libvirt_host", WRONG_TYPE, "libvirt_host_python_bindings",
          lambda s: {"libvirt_host_python_bindings": "perhaps"}),
     case("xenpv_win-state", "xenpv_win", UNKNOWN_ENUM, "xenpv_win_state", lambda s: {"xenpv_win_state": "installed"},
@@ -391,6 +393,8 @@ ROLE_CASES = [
          "xenpv_win_guests"),
     case("xenpv_win-guests-text", "xenpv_win", WRONG_TYPE, "xenpv_win_guests",
          lambda s: {"xenpv_win_guests": "xp-sp3"}),
+    case("xenpv_win-media-key", "xenpv_win", OUT_OF_RANGE, "xenpv_win_media",
+         lambda s: {"xenpv_win_media": {"48": "/srv/drivers.iso"}}, "keys 32 and 64"),
     case("xenpv_win-debug-text", "xenpv_win", WRONG_TYPE, "xenpv_win_debug", lambda s: {"xenpv_win_debug": "maybe"}),
 ]
 
@@ -608,7 +612,9 @@ def test_bad_role_variables_are_refused(subjects, tmp_path):
         for bad in ROLE_CASES:
             outcome = outcomes[bad.id]
             assert isinstance(outcome, dict), (bad.id, outcome)
-            assert outcome.get("argument_errors") or outcome.get("argument_spec_data"), (bad.id, outcome)
+            # refused by argument_specs, or by the role's own range checks (assert) that run next
+            assert outcome.get("argument_errors") or outcome.get("argument_spec_data") \
+                or outcome.get("assertion"), (bad.id, outcome)
             assert_refused(outcome, bad, " (role, check=%s)" % check)
         assert subjects.snapshot() == before
 
