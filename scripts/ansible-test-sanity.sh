@@ -35,4 +35,26 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
 done | tar --null --files-from=- -cf - | tar -xf - -C "$COPY"
 
 cd "$COPY"
-"$ROOT/$VENV/bin/ansible-test" sanity --color no --python "$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" "$@"
+CONTROLLER_PYTHON=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+"$ROOT/$VENV/bin/ansible-test" sanity --color no --python "$CONTROLLER_PYTHON" "$@"
+
+# Modules run on managed hosts with Python 3.8 to 3.13 (ansible-core 2.18's targets): compile and import them
+# with every one of those interpreters this machine has (pyenv's included), not only the controller's.
+if [ "$#" -eq 0 ]; then
+    for version in 3.8 3.9 3.10 3.11 3.12 3.13; do
+        [ "$version" = "$CONTROLLER_PYTHON" ] && continue
+        # pyenv's shims answer to every name but run only the selected version: ask each one to run.
+        interpreter=
+        for candidate in /root/.pyenv/versions/"$version".*/bin/python"$version" "$(command -v "python$version")"; do
+            if [ -z "$interpreter" ] && [ -x "$candidate" ] && "$candidate" -c pass 2>/dev/null; then
+                interpreter=$candidate
+            fi
+        done
+        if [ -z "$interpreter" ]; then
+            echo "ansible-test sanity: no python$version here, its compile and import tests are not run"
+            continue
+        fi
+        PATH=$(dirname "$interpreter"):$PATH "$ROOT/$VENV/bin/ansible-test" sanity --color no --python "$version" \
+            --test compile --test import
+    done
+fi
