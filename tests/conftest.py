@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from tests.support import harness
+from tests.support.libvirt_api import libvirt_binding
 
 harness.ensure_collection_link()
 
@@ -34,17 +35,10 @@ def unique_name(run_prefix, request):
     return make
 
 
-def _libvirt():
-    import libvirt  # the real binding, built against the local daemon
-
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    return libvirt
-
-
 @pytest.fixture(scope="session")
 def qemu_uri():
     """qemu:///system on the real daemon; fails (not skips) when the daemon does not answer."""
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     connection = libvirt.open(QEMU_URI)
     connection.close()
     return QEMU_URI
@@ -62,7 +56,7 @@ def test_driver_uri():
     connection, so one `virsh event --loop` holds it for the whole run."""
     holder = subprocess.Popen(["virsh", "-c", TEST_DRIVER_URI, "event", "--all", "--loop"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     for _attempt in range(50):
         try:
             libvirt.open(TEST_DRIVER_URI).close()
@@ -78,7 +72,7 @@ def test_driver_uri():
 def cleanup_run_objects(run_prefix):
     """After the run: no domain, network or bridge with this run's prefix is left behind."""
     yield
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     for uri in (QEMU_URI, TEST_DRIVER_URI):
         try:
             connection = libvirt.open(uri)
@@ -113,7 +107,7 @@ def cleanup_run_objects(run_prefix):
 @pytest.fixture
 def libvirt_connection():
     """Open real libvirt connections for assertions; all closed after the test."""
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     opened = []
 
     def open_uri(uri):

@@ -7,16 +7,14 @@ persistent and live XML byte for byte, their power state and autostart flag.
 from __future__ import annotations
 
 import collections
-import ipaddress
 import json
 import os
-import random
-import subprocess
 import textwrap
 
 import pytest
 
 from tests.support.harness import run_module, run_playbook
+from tests.support.libvirt_api import free_subnets, libvirt_binding
 from tests.support.seeds import seed_domains
 
 pytestmark = pytest.mark.integration
@@ -402,30 +400,6 @@ ALL_CASES = MODULE_CASES + ROLE_CASES
 
 
 # -- the existing objects every case aims at -----------------------------------------------------
-def _libvirt():
-    import libvirt
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    return libvirt
-
-
-def _free_subnet(uri):
-    """A 10.237.x.0/24 that no libvirt network and no host interface overlaps."""
-    libvirt = _libvirt()
-    from ansible_collections.virt.libvirt.plugins.module_utils._network_model import Network
-    used = []
-    connection = libvirt.open(uri)
-    try:
-        for network in connection.listAllNetworks():
-            try:
-                used.extend(ip.subnet for ip in Network.from_xml(network.XMLDesc(0)).ips if ip.subnet is not None)
-            except libvirt.libvirtError:
-                continue  # removed meanwhile by another test
-    finally:
-        connection.close()
-    addresses = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=False).stdout
-    used.extend(ipaddress.ip_interface(line.split()[3]).network for line in addresses.splitlines())
-    candidates = [ipaddress.ip_network("10.237.%d.0/24" % octet) for octet in range(256)]
-    return random.choice([subnet for subnet in candidates if not any(subnet.overlaps(other) for other in used)])
 
 
 class Subjects:
@@ -445,7 +419,7 @@ class Subjects:
 
     def kvm_xml_with(self, devices):
         """The KVM guest's own definition with ``devices`` added to <devices>."""
-        libvirt = _libvirt()
+        libvirt = libvirt_binding()
         connection = libvirt.open(self.qemu_uri)
         try:
             own = connection.lookupByName(self.kvm).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)
@@ -455,7 +429,7 @@ class Subjects:
 
     def remake_missing(self):
         """Define again what an earlier failing case removed, so that one failure does not hide the next."""
-        libvirt = _libvirt()
+        libvirt = libvirt_binding()
         for module, args in self.definitions:
             connection = libvirt.open(args["uri"])
             try:
@@ -470,7 +444,7 @@ class Subjects:
 
     def snapshot(self):
         """Everything a bad input must leave as it was."""
-        libvirt = _libvirt()
+        libvirt = libvirt_binding()
         state = {}
         for uri, names in ((self.qemu_uri, (self.kvm,)), (self.test_uri, (self.xen,))):
             connection = libvirt.open(uri)
@@ -495,7 +469,7 @@ def subjects(qemu_uri, test_driver_uri, run_prefix, kvm_domain_type, image_dir):
     image = os.path.join(image_dir, run_prefix + "-badin.img")
     with open(image, "wb") as stream:
         stream.truncate(8 * 1024 * 1024)
-    s = Subjects(qemu_uri, test_driver_uri, run_prefix, image, _free_subnet(qemu_uri))
+    s = Subjects(qemu_uri, test_driver_uri, run_prefix, image, free_subnets(qemu_uri, "10.237", 1)[0])
     made = [
         ("network", {"uri": qemu_uri, "name": s.net, "state": "active", "bridge": {"name": s.bridge},
                      "ips": dhcp_ip(s, range={"start": s.net_ip(100), "end": s.net_ip(200)},

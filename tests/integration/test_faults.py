@@ -17,18 +17,12 @@ import time
 import pytest
 
 from tests.support.harness import run_module, run_playbook
+from tests.support.libvirt_api import libvirt_binding
 
 pytestmark = pytest.mark.integration
 
 QEMU_URI = "qemu:///system"
 TEST_DRIVER_URI = "test+unix:///default"
-
-
-def _libvirt():
-    import libvirt
-
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    return libvirt
 
 
 def libvirtd_pid():
@@ -37,7 +31,7 @@ def libvirtd_pid():
 
 
 def answers(uri):
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     try:
         libvirt.open(uri).close()
     except libvirt.libvirtError:
@@ -156,12 +150,12 @@ def network_item(name, subnet):
 
 
 def domain_xml(connection, name):
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     return connection.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE)
 
 
 def network_xml(connection, name):
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     return connection.networkLookupByName(name).XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
 
 
@@ -171,7 +165,7 @@ def qemu_pid(name):
 
 
 def power(connection, name):
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     return {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
             libvirt.VIR_DOMAIN_PAUSED: "paused"}.get(connection.lookupByName(name).state()[0], "other")
 

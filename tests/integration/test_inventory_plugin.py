@@ -20,6 +20,7 @@ import yaml
 
 from ansible_collections.virt.libvirt.plugins.module_utils._guests_inventory import safe_group_name
 from tests.support.harness import ansible_env, run_module, run_playbook
+from tests.support.libvirt_api import libvirt_binding
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +28,9 @@ ANSIBLE_INVENTORY = str(Path(sys.executable).parent / "ansible-inventory")
 LEASE_WAIT_SECONDS = 90
 
 
-def _libvirt():
-    import libvirt
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    return libvirt
-
-
 def _create_isolated_network(connection, name, bridge, reserved_mac, seed):
     """A transient isolated network in a free /24 of 10.232.0.0/16 (parallel runs pick different ones)."""
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     candidates = random.Random(seed).sample(range(256), 20)
     last_error = None
     for third in candidates:
@@ -67,7 +62,7 @@ def _wait_for_leases(network, macs):
 @pytest.fixture(scope="module")
 def lab(run_prefix, qemu_uri, test_driver_uri, kvm_domain_type):
     """The guests and network every test here reads; removed afterwards."""
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     connection = libvirt.open(qemu_uri)
     octets = (run_prefix[3:5], run_prefix[5:7], run_prefix[7:9])
 
@@ -161,7 +156,7 @@ def test_groups_hostvars_and_leased_addresses(lab, tmp_path):
     assert hosts_of(listed, "libvirt_state_shutoff") == [names["off"]]
 
     hostvars = listed["_meta"]["hostvars"]
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     connection = libvirt.openReadOnly(lab["qemu_uri"])
     try:
         leased_uuid = connection.lookupByName(names["leased"]).UUIDString()
@@ -196,7 +191,7 @@ def test_groups_hostvars_and_leased_addresses(lab, tmp_path):
 
 def test_agent_source_and_read_only(lab, tmp_path):
     """The test driver answers the agent source (on read-write connections); the KVM guests have no agent."""
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     connection = libvirt.open(lab["test_uri"])
     try:
         answer = connection.lookupByName(lab["names"]["xen"]).interfaceAddresses(
@@ -227,7 +222,7 @@ def test_arp_source_or_libvirt_refusing_it(lab, tmp_path):
     """The host's ARP table, with a permanent neighbour entry for the leased guest. Where libvirt cannot
     read the table (libvirt 9.0 on newer kernels fails with "wrong nlmsg len") the source gives nothing,
     quietly, and -vvv says why."""
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     arp_address = lab["subnet"] + ".60"
     subprocess.run(["ip", "neigh", "replace", arp_address, "lladdr", lab["mac"](1), "dev", lab["bridge"],
                     "nud", "permanent"], check=True)
@@ -339,7 +334,7 @@ def test_cache_is_used_until_flushed_or_the_fetch_options_change(test_driver_uri
                                  "os": {"type": "hvm"}, "state": "running"}).changed
     config = {"uris": [uri], "include_names": [name], "cache": True, "cache_plugin": "ansible.builtin.jsonfile",
               "cache_connection": str(tmp_path / "cache"), "cache_timeout": 3600}
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     connection = libvirt.open(uri)
     try:
         def state_listed(**options):

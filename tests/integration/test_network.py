@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import random
 import subprocess
 import time
 
 import pytest
 
 from tests.support.harness import run_module
+from tests.support.libvirt_api import free_subnets, libvirt_binding
 
 pytestmark = pytest.mark.integration
 
@@ -22,40 +22,10 @@ DNSMASQ_DIR = "/var/lib/libvirt/dnsmasq"
 PID_DIR = "/run/libvirt/network"
 
 
-def _libvirt():
-    import libvirt
-    libvirt.registerErrorHandler(lambda *_: None, None)
-    return libvirt
-
-
-def used_networks(uri):
-    """Every IPv4 subnet a libvirt network (defined or running) or a host interface is on."""
-    libvirt = _libvirt()
-    from ansible_collections.virt.libvirt.plugins.module_utils._network_model import Network
-    used = []
-    connection = libvirt.open(uri)
-    try:
-        for network in connection.listAllNetworks():
-            try:
-                model = Network.from_xml(network.XMLDesc(0))
-            except libvirt.libvirtError:
-                continue  # removed meanwhile by someone else's test
-            used.extend(ip.subnet for ip in model.ips if ip.subnet is not None and ip.subnet.version == 4)
-    finally:
-        connection.close()
-    addresses = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=False).stdout
-    for line in addresses.splitlines():
-        used.append(ipaddress.ip_interface(line.split()[3]).network)
-    return used
-
-
 @pytest.fixture(scope="module")
 def subnets(qemu_uri):
     """Six /24 networks of 10.231.0.0/16 that no libvirt network or host interface overlaps."""
-    used = used_networks(qemu_uri)
-    candidates = [ipaddress.ip_network("10.231.%d.0/24" % octet) for octet in range(0, 250)]
-    free = [net for net in candidates if not any(net.overlaps(other) for other in used)]
-    return random.sample(free, 6)
+    return free_subnets(qemu_uri, "10.231", 6)
 
 
 def host(subnet, number):
@@ -67,7 +37,7 @@ def live_xml(connection, name):
 
 
 def persistent_xml(connection, name):
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     return connection.networkLookupByName(name).XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE)
 
 
@@ -254,7 +224,7 @@ def test_nat_network_gives_a_real_guest_its_static_lease(qemu_uri, run_prefix, u
 def test_default_network_is_adopted_unchanged(qemu_uri, run_prefix, unique_name, subnets, libvirt_connection,
                                               cleanup_networks):
     conn = libvirt_connection(qemu_uri)
-    libvirt = _libvirt()
+    libvirt = libvirt_binding()
     if "default" in network_names(conn):
         # The host's own default network: only read (a run and a check-mode run), never written.
         before = persistent_xml(conn, "default")
