@@ -2,8 +2,8 @@
 stopped libvirt daemon directly, and an idempotent second run."""
 from __future__ import annotations
 
+import json
 import subprocess
-import textwrap
 
 import pytest
 
@@ -20,17 +20,17 @@ def daemon_running(name):
     return subprocess.run(["pgrep", "-x", name], capture_output=True, check=False).returncode == 0
 
 
+def role_playbook(path, role_vars, gather_facts=False):
+    """A playbook at ``path`` that applies the role to localhost with ``role_vars``."""
+    path.write_text(json.dumps([{"hosts": "localhost", "gather_facts": gather_facts,
+                                 "roles": [{"role": "virt.libvirt.libvirt_host", "vars": role_vars}]}]))
+    return path
+
+
 @pytest.fixture
 def playbook(tmp_path):
-    path = tmp_path / "libvirt_host.yml"
-    path.write_text(textwrap.dedent("""\
-        - hosts: localhost
-          gather_facts: true
-          roles:
-            - role: virt.libvirt.libvirt_host
-              vars:
-                libvirt_host_direct_daemons: [virtlogd, libvirtd, %s]
-        """ % EXTRA_DAEMON))
+    path = role_playbook(tmp_path / "libvirt_host.yml",
+                         {"libvirt_host_direct_daemons": ["virtlogd", "libvirtd", EXTRA_DAEMON]}, gather_facts=True)
     started_here = not daemon_running(EXTRA_DAEMON)
     yield path
     if started_here:
@@ -63,15 +63,7 @@ def test_role_installs_starts_and_is_idempotent(playbook):
 
 
 def test_argument_specs_refuse_bad_values(tmp_path):
-    path = tmp_path / "bad.yml"
-    path.write_text(textwrap.dedent("""\
-        - hosts: localhost
-          gather_facts: false
-          roles:
-            - role: virt.libvirt.libvirt_host
-              vars:
-                libvirt_host_hypervisor: vmware
-        """))
+    path = role_playbook(tmp_path / "bad.yml", {"libvirt_host_hypervisor": "vmware"})
     refused = run_playbook(path)
     assert refused.returncode != 0
     assert "libvirt_host_hypervisor" in refused.stdout and "vmware" in refused.stdout
@@ -81,15 +73,7 @@ def test_only_libvirt_daemons_are_started(tmp_path):
     """The daemon names become command arguments: anything but libvirt's own daemons is refused before a
     command runs."""
     marker = tmp_path / "ran"
-    path = tmp_path / "bad_daemon.yml"
-    path.write_text(textwrap.dedent("""\
-        - hosts: localhost
-          gather_facts: false
-          roles:
-            - role: virt.libvirt.libvirt_host
-              vars:
-                libvirt_host_direct_daemons: [virtlogd, "touch %s"]
-        """ % marker))
+    path = role_playbook(tmp_path / "bad_daemon.yml", {"libvirt_host_direct_daemons": ["virtlogd", "touch %s" % marker]})
     refused = run_playbook(path)
     assert refused.returncode != 0
     assert "libvirt_host_direct_daemons" in refused.stdout and "touch" in refused.stdout
