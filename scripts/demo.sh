@@ -18,8 +18,11 @@ echo "=== first run: converge the demo fleet ==="
 "$playbook" -i "$inventory" playbooks/provision.yml
 echo
 echo "=== second run: the same inventory again; every host must report changed=0 ==="
-second=$("$playbook" -i "$inventory" playbooks/provision.yml | tee /dev/stderr)
-recap=$(sed -n '/PLAY RECAP/,$p' <<<"$second")
+# Kept in a file while shown: tee to /dev/stderr would reopen, and so truncate, a log that stderr goes to.
+second=$(mktemp)
+trap 'kill $holder 2>/dev/null || true; rm -f "$second"' EXIT
+"$playbook" -i "$inventory" playbooks/provision.yml | tee "$second"
+recap=$(sed -n '/PLAY RECAP/,$p' "$second")
 if grep -E 'changed=[1-9]|failed=[1-9]' <<<"$recap"; then
     echo "demo: the second run changed something" >&2
     exit 1
