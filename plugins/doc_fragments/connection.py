@@ -12,6 +12,7 @@ options:
       - The libvirt connection URI, for example C(qemu:///system), C(xen:///system),
         C(qemu+ssh://root@host/system) or C(test+unix:///default).
       - The connection is opened once per task and always closed.
+      - A password written into the URI (C(esx://root:password@host/)) is masked in the task's output and log.
     type: str
     default: qemu:///system
 requirements:

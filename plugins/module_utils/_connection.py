@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, VirtLibvirtError
 
@@ -40,6 +41,17 @@ def is_libvirt_error(error, *codes):
     if libvirt is None or not isinstance(error, libvirt.libvirtError):
         return False
     return not codes or error.get_error_code() in codes
+
+
+def uri_secret_values(uri):
+    """A password written into a connection URI (``esx://root:password@host/``), to mask in output."""
+    if not isinstance(uri, str):
+        return set()
+    try:
+        password = urlparse(uri).password
+    except ValueError:  # a malformed URI: libvirt will say so, and there is no password to find
+        return set()
+    return {password} if password else set()
 
 
 def _unreachable_hint(error):

@@ -913,31 +913,28 @@ def _masked_differences(tracker):
 
 
 # -- the module's entry point ----------------------------------------------------------------------
-def secret_values(params):
+def domain_secret_values(params):
     """Passwords that ``no_log`` cannot reach: written inside ``xml``, or in the items of ``domains`` (whose
     options are checked here, not by AnsibleModule)."""
     values = secret_values_in_xml(params.get("xml"))
-    for item in params.get("domains") or []:
+    items = params.get("domains")
+    for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
         values |= secret_values_in_xml(item.get("xml"))
-        for graphics in item.get("graphics") or []:
+        graphics_list = item.get("graphics")
+        for graphics in graphics_list if isinstance(graphics_list, list) else []:
             if isinstance(graphics, dict) and graphics.get("password") not in (None, ""):
                 values.add(str(graphics["password"]))
     return values
 
 
 class DomainModule(VirtLibvirtModule):
-    """The collection's AnsibleModule, which also masks the passwords of ``secret_values`` like no_log values: in the result, the
-    diff, the echoed arguments and the invocation it logs on the host (logged while __init__ runs)."""
+    """The collection's AnsibleModule, which also masks the console passwords given inside ``xml`` or bulk
+    items (``domain_secret_values``)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.no_log_values.update(secret_values(self.params))
-
-    def _log_invocation(self):
-        self.no_log_values.update(secret_values(self.params))
-        super()._log_invocation()
+    def secret_values(self, params):
+        return super().secret_values(params) | domain_secret_values(params)
 
 
 def converge_domain(connection, params, check_mode, want_diff, prefix=""):

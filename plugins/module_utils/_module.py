@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.virt.libvirt.plugins.module_utils._connection import uri_secret_values
+
 try:
     from ansible.module_utils.errors import NoLogError
 except ImportError:  # ansible-core before 2.11 has no typed validation errors
@@ -25,9 +27,25 @@ def argument_error_messages(errors):
 
 
 class VirtLibvirtModule(AnsibleModule):
-    """AnsibleModule whose argument errors name the option they are about."""
+    """AnsibleModule whose argument errors name the option they are about, and which masks the values of
+    ``secret_values`` like no_log values: in the result, the diff, the echoed arguments and the invocation it
+    logs on the host (logged while __init__ runs, hence the hook in _log_invocation)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.no_log_values.update(self.secret_values(self.params))
+
+    def secret_values(self, params):
+        """Secrets no_log cannot reach because they sit inside another option's value."""
+        return uri_secret_values(params.get("uri"))
+
+    def _log_invocation(self):
+        self.no_log_values.update(self.secret_values(self.params))
+        super()._log_invocation()
 
     def fail_json(self, msg=None, **kwargs):
+        # Also when the arguments themselves are refused, before __init__ got to the secrets.
+        self.no_log_values.update(self.secret_values(getattr(self, "params", None) or {}))
         result = getattr(self, "validation_result", None)
         errors = getattr(getattr(result, "errors", None), "errors", None)
         if errors and msg == errors[0].args[0]:

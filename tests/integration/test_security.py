@@ -156,3 +156,31 @@ def test_a_package_name_cannot_become_an_rpm_option(tmp_path):
                                            "package_names": {"xenpv-win-32bit": "--pipe"}})
     assert refused.failed and "package_names.xenpv-win-32bit" in refused["msg"], refused
     assert "not starting with '-'" in refused["msg"] and "Traceback" not in refused["_stderr"]
+
+
+def test_refused_arguments_do_not_echo_passwords(test_driver_uri, unique_name):
+    """AnsibleModule refuses a bad option before the module runs, echoing every argument: the console
+    password inside ``xml`` and in a bulk item is masked there too."""
+    name = unique_name("pw")
+    document = ("<domain type='test'><name>%s</name><memory>65536</memory><devices>"
+                "<graphics type='vnc' passwd='Rfx8pq2m'/></devices></domain>" % name)
+    for args in ({"uri": test_driver_uri, "name": name, "xml": document, "vcpu": "many"},
+                 {"uri": test_driver_uri, "state": "sometimes",
+                  "domains": [guest(name, graphics=[{"type": "vnc", "password": "Rfx8pq2m"}])]}):
+        refused = run_module("domain", args)
+        assert refused.failed and ("vcpu" in refused["msg"] or "state" in refused["msg"]), refused
+        assert "Rfx8pq2m" not in json.dumps(refused)
+
+
+@pytest.mark.parametrize("module, extra", [
+    ("domain", {"name": "vlt-none", "state": "absent"}),
+    ("network", {"name": "vlt-none", "state": "absent"}),
+    ("capabilities_facts", {}),
+])
+def test_a_password_in_the_uri_is_masked(module, extra):
+    """A URI can carry a password (esx://root:secret@host/); a failed connection quotes the URI. Port 1 on
+    loopback refuses at once, so nothing leaves this machine."""
+    uri = "qemu+tcp://admin:Ur1s3cret@127.0.0.1:1/system"
+    refused = run_module(module, dict(extra, uri=uri))
+    assert refused.failed and refused.get("option") == "uri", refused
+    assert "127.0.0.1" in refused["msg"] and "Ur1s3cret" not in json.dumps(refused)
