@@ -820,7 +820,6 @@ class NetworkConverger:
             # The definition may come along (decommissioning flips state on the same declaration), but it must
             # be valid: a bad one removes nothing.
             name = DeclaredNetwork(params, self.prefix).name
-            name = Network.fields()["name"].normalize(name, self._option("name"))
             # Another run removing the same network at once: whatever fails because it is gone is no error.
             with concurrent_change_guard(lambda: _lookup(self.connection, name, None) is None, self.done):
                 return self._absent(name)
