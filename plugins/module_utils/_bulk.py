@@ -8,12 +8,23 @@ import collections
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.virt.libvirt.plugins.module_utils._connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import argument_error_messages
 
 # The bulk option itself (domains, networks): its items are checked here, against the single form's own
 # argument spec, so the items' options are documented once, as the single form's.
 BULK_OPTION_SPEC = {"type": "list", "elements": "dict"}
+
+
+def bulk_argument_spec(single_spec, bulk_option):
+    """A module's whole argument spec: the connection, the single form's options, the bulk option and
+    ``stop_on_error``."""
+    spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update(single_spec)
+    spec[bulk_option] = dict(BULK_OPTION_SPEC)
+    spec["stop_on_error"] = {"type": "bool", "default": False}
+    return spec
 
 
 def item_argument_spec(single_spec):

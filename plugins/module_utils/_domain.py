@@ -12,9 +12,9 @@ import time
 from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
-from ansible_collections.virt.libvirt.plugins.module_utils._bulk import BULK_OPTION_SPEC, converge_items, item_argument_spec
+from ansible_collections.virt.libvirt.plugins.module_utils._bulk import bulk_argument_spec, converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
+    LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
     libvirt, translate_libvirt_errors, translated_error,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
@@ -107,11 +107,7 @@ DOMAIN_ITEM_SPEC = {
 
 
 def domain_argument_spec():
-    spec = dict(CONNECTION_ARGUMENT_SPEC)
-    spec.update(DOMAIN_ITEM_SPEC)
-    spec["domains"] = dict(BULK_OPTION_SPEC)
-    spec["stop_on_error"] = {"type": "bool", "default": False}
-    return spec
+    return bulk_argument_spec(DOMAIN_ITEM_SPEC, "domains")
 
 
 DOMAIN_MUTUALLY_EXCLUSIVE = [("name", "domains")]

@@ -16,10 +16,10 @@ import re
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import (
-    BULK_OPTION_SPEC, converge_items, item_argument_spec,
+    bulk_argument_spec, converge_items, item_argument_spec,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    CONNECTION_ARGUMENT_SPEC, LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
+    LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
     libvirt, translate_libvirt_errors, translated_error,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
@@ -83,11 +83,7 @@ NETWORK_ITEM_SPEC = {
 
 
 def network_argument_spec():
-    spec = dict(CONNECTION_ARGUMENT_SPEC)
-    spec.update(NETWORK_ITEM_SPEC)
-    spec["networks"] = dict(BULK_OPTION_SPEC)
-    spec["stop_on_error"] = {"type": "bool", "default": False}
-    return spec
+    return bulk_argument_spec(NETWORK_ITEM_SPEC, "networks")
 
 
 NETWORK_MUTUALLY_EXCLUSIVE = [("name", "networks")]
