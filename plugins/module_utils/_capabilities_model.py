@@ -323,6 +323,21 @@ class Capabilities(xm.XMLModel):
     def guests(self):
         return self.children("", "guest", Guest)
 
+    def canonical_machine(self, arch, domain_type, name):
+        """The machine type ``name`` is an alias of for guests of ``arch`` and ``domain_type`` (``pc`` ->
+        ``pc-i440fx-7.2``), or None when it is no alias here."""
+        for guest in self.guests:
+            if arch is not None and guest.arch != arch:
+                continue
+            entries = list(guest.machine_entries)
+            for domain in guest.domains:
+                if domain.type == domain_type:
+                    entries = list(domain.machine_entries) + entries
+            for machine in entries:
+                if machine.name == name and machine.canonical:
+                    return machine.canonical
+        return None
+
     def _unique(self, values):
         seen = []
         for value in values:

@@ -129,6 +129,7 @@ class LibvirtConnection:
         self.uri = uri or DEFAULT_URI
         self.read_only = read_only
         self.conn = None
+        self._capabilities = None
 
     def __enter__(self):
         libvirt.registerErrorHandler(_silence_default_error_handler, None)
@@ -160,6 +161,16 @@ class LibvirtConnection:
         """Run one libvirt API call, translating its error into VirtLibvirtError."""
         with translate_libvirt_errors(action, uri=self.uri):
             return function(*args, **kwargs)
+
+    def canonical_machine(self, arch, domain_type, name):
+        """The machine type the host's ``name`` is an alias of (``pc`` -> ``pc-i440fx-7.2``), or None. The
+        capabilities are read once per connection, and only when an alias has to be resolved."""
+        if self._capabilities is None:
+            # Imported here: most module runs never resolve an alias.
+            from ansible_collections.virt.libvirt.plugins.module_utils._capabilities_model import Capabilities
+            self._capabilities = Capabilities.from_xml(
+                self.call("reading the host capabilities", self.conn.getCapabilities))
+        return self._capabilities.canonical_machine(arch, domain_type, name)
 
     def driver_name(self):
         return self.call("reading the hypervisor type", self.conn.getType)

@@ -21,7 +21,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._diff import Differen
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
     GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, POWER_STATE_NAMES, Console,
-    Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets,
+    Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets, device_class,
     is_generated_interface_name, removable_storage, secret_values_in_xml,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
@@ -242,7 +242,8 @@ class DeclaredDomain:
                              option=option + ".password")
         # libvirt's two spellings of "pick a free port": port -1 and autoport yes.
         if values["port"] == -1 or (values["autoport"] and values["port"] is None):
-            values["port"], values["autoport"] = -1, True
+            # Picked at each start, so not part of the definition: libvirt drops it.
+            values["port"], values["autoport"] = None, True
         elif values["port"] is not None:
             if values["autoport"]:
                 raise ModelError("autoport: true conflicts with a fixed port %d" % values["port"],
@@ -298,7 +299,7 @@ def _device_fields(device):
         values["source"] = device.source
         values["readonly"] = device.readonly or None
     if isinstance(device, Graphics) and values.get("port") == -1:
-        values["autoport"] = True
+        values["port"], values["autoport"] = None, True
     return values
 
 
@@ -339,13 +340,20 @@ def _merge_attributes(target, declared, owned):
 
 
 class DomainPlan:
-    """The desired definition computed from the current one plus everything declared."""
+    """The desired definition computed from the current one plus everything declared.
 
-    def __init__(self, declared, current, composing=False):
+    ``live`` is the running guest's document (when it runs and an xml is declared): what a document read
+    from the running guest says only because it runs is not a change. ``machines`` resolves a machine alias
+    (``pc``) to the machine type libvirt stores for it (``pc-i440fx-7.2``), from the host's capabilities.
+    """
+
+    def __init__(self, declared, current, composing=False, live=None, machines=None):
         self.declared = declared
         self.current = current
         # composing: ``current`` is the user's xml and ``declared`` the structured options laid over it.
         self.composing = composing
+        self.live = live
+        self.machines = machines
         self.tracker = DifferenceTracker()
         if current is not None:
             self.desired = current.copy()
@@ -362,9 +370,12 @@ class DomainPlan:
             if declared.base is not None:
                 self.tracker.add("domain", None, "defined from xml")
         elif declared.base is not None:
+            base = declared.base
+            if self.live is not None and not self.composing:
+                base = settle_what_runs(base, self.current, self.live)
             # The structured options win over the xml: lay them over it first, so that a field set in
             # both is compared with the guest once, as its final value.
-            composed = DomainPlan(declared.structured_only(), declared.base, composing=True).desired
+            composed = DomainPlan(declared.structured_only(), base, composing=True).desired
             self._merge_base(composed)
         if declared.fields.get("uuid") and self.current is not None and self.current.uuid \
                 and declared.fields["uuid"] != self.current.uuid:
@@ -374,11 +385,11 @@ class DomainPlan:
             raise ModelError("the guest %s exists with uuid %s; a guest's uuid cannot be changed (got %s)"
                              % (declared.name, self.current.uuid, declared.fields["uuid"]),
                              option=declared.prefix + "uuid")
-        desired.apply(declared.fields, self.tracker)
+        desired.apply(self._settle_machine(declared.fields), self.tracker)
         self._current_memory_follows_memory()
         for kind, items in declared.devices.items():
             if items is not None:
-                self._apply_devices(kind, items, declared_elements=None)
+                self._apply_devices(kind, items)
         if self.current is None:
             self._new_guest_defaults()
         if not self.composing:
@@ -401,18 +412,32 @@ class DomainPlan:
 
     def _current_memory_follows_memory(self):
         """A declared memory size is what the guest gets at start, unless current_memory is declared too:
-        libvirt keeps the old currentMemory when memory grows, leaving the guest where it was."""
-        declared, current, desired = self.declared, self.current, self.desired
-        if current is None or declared.fields.get("memory") is None or declared.fields.get("current_memory"):
+        libvirt keeps the old currentMemory when memory grows, leaving the guest where it was. The document
+        the memory is laid over is the xml when one is declared (a template), else the stored guest."""
+        declared, desired = self.declared, self.desired
+        if declared.fields.get("memory") is None or declared.fields.get("current_memory"):
             return
-        if declared.base is not None and declared.base.current_memory is not None:
+        reference = declared.base if declared.base is not None and not self.composing else self.current
+        if reference is None or reference.current_memory is None or desired.current_memory == desired.memory:
             return
-        if current.current_memory is None or desired.current_memory == desired.memory:
-            return
-        # A guest whose currentMemory was set below its memory on purpose keeps it, unless it no longer fits.
-        if current.current_memory == current.memory or current.current_memory > desired.memory:
+        # A currentMemory set below memory on purpose (a balloon target) is kept, unless it no longer fits.
+        if reference.current_memory == reference.memory or reference.current_memory > desired.memory:
             self.tracker.add("current_memory", desired.current_memory, desired.memory)
             desired.current_memory = desired.memory
+
+    def _settle_machine(self, values):
+        """A declared machine alias (``pc``, ``q35``) is the guest's machine when the host resolves it to the
+        stored machine type or to another version of it (``pc-i440fx-7.2``, ``pc-i440fx-6.2``): libvirt stores
+        the versioned type, and a host upgrade must not turn into a machine change on the next run."""
+        machine = values.get("os_machine")
+        stored = self.current.os_machine if self.current is not None else None
+        if machine is None or stored is None or machine == stored or self.machines is None or self.composing:
+            return values
+        arch = values.get("os_arch") or self.current.os_arch
+        canonical = self.machines(arch, values.get("type") or self.current.type, machine)
+        if canonical is not None and _machine_family(canonical) == _machine_family(stored):
+            return dict(values, os_machine=stored)
+        return values
 
     def _new_guest_defaults(self):
         desired, declared = self.desired, self.declared
@@ -440,7 +465,7 @@ class DomainPlan:
             raise ModelError("names uuid %s but the guest %s exists with uuid %s; a guest's uuid cannot change"
                              % (base_values["uuid"], self.declared.name, self.current.uuid),
                              option=self.declared.prefix + "xml")
-        desired.apply(base_values, tracker)
+        desired.apply(self._settle_machine(base_values), tracker)
         for tag in ("memory", "currentMemory", "vcpu"):
             self._merge_element_attributes(base, (tag,), {"unit"} if tag != "vcpu" else set())
         self._merge_element_attributes(base, ("os", "type"), {"arch", "machine"})
@@ -451,15 +476,8 @@ class DomainPlan:
             _merge_unmodelled(desired.ensure(("os",)), base.element.find("os"), _MODELLED_OS_CHILDREN, tracker, "os.")
         if base.element.find("features") is not None:
             _merge_unmodelled_children_of_features(desired, base, tracker)
-        base_devices = base.element.find("devices")
-        if base_devices is not None:
-            for kind, device_class in DEVICE_CLASSES.items():
-                base_items = base.devices_of(kind)
-                if base_items:
-                    self._apply_devices(kind, [_device_fields(d) for d in base_items],
-                                        declared_elements=[d.element for d in base_items])
-            modelled = {cls.TAG for cls in DEVICE_CLASSES.values()} | {"emulator"}
-            _merge_unmodelled(desired.ensure(("devices",)), base_devices, modelled, tracker, "devices.")
+        if base.element.find("devices") is not None:
+            self._merge_document_devices(base)
 
     def _merge_element_attributes(self, base, steps, owned):
         declared_element = base.find(steps)
@@ -470,34 +488,211 @@ class DomainPlan:
             self.tracker.add("%s@%s" % ("/".join(steps), name), before, after)
 
     # -- devices --------------------------------------------------------------------------------
-    def _apply_devices(self, kind, items, declared_elements):
-        device_class = DEVICE_CLASSES[kind]
+    def _merge_document_devices(self, base):
+        """Each device of the user's document is matched with a stored device by its kind's identity
+        (``Device.IDENTITY``) and changed in place when it differs; a device with no match is added. A
+        device is never added a second time, whatever its kind."""
+        for tag, elements in devices_by_tag(base).items():
+            kind_class = device_class(tag)
+            if tag == "controller":
+                elements = with_implied_controller_indexes(elements)
+            stored = [kind_class(element) for element in self.desired.element.find("devices").findall(tag)]
+            declared_devices = [kind_class(element) for element in elements]
+            matches = match_devices(declared_devices, stored)
+            for index, device in enumerate(declared_devices):
+                label = _device_label(device, index)
+                match = matches.get(index)
+                if match is None:
+                    added = kind_class(_copy(device.element))
+                    self.desired.add_device(added)
+                    self.tracker.add(label, None, added.describe())
+                elif xm.element_contains(match.element, device.element):
+                    continue
+                elif tag in _MODELLED_DEVICE_TAGS:
+                    self._change_modelled_device(match, device, label)
+                else:
+                    self._replace_device(match, device, label)
+
+    def _change_modelled_device(self, stored, declared, label):
+        """Set the declared fields, attributes and child elements on the stored device, keeping what libvirt
+        added to it (PCI address, driver, alias)."""
+        _apply_device_values(stored, _device_fields(declared), self.tracker, label + ".", record=True)
+        owned = {f.attr for f in type(stored).fields().values() if f.attr and not f.steps}
+        for name, before, after in _merge_attributes(stored.element, declared.element, owned):
+            self.tracker.add("%s.@%s" % (label, name), before, after)
+        modelled = {f.steps[0] for f in type(stored).fields().values() if f.steps}
+        modelled.add("readonly")
+        _merge_unmodelled(stored.element, declared.element, modelled, self.tracker, label + ".")
+
+    def _replace_device(self, stored, declared, label):
+        """A device the model does not type: the declared element replaces the stored one, which keeps its
+        guest address (so changing a controller's model does not move it to another slot)."""
+        replacement = _copy(declared.element)
+        address = stored.element.find("address")
+        if address is not None and replacement.find("address") is None:
+            replacement.append(_copy(address))
+        self.tracker.add(label, _compact(stored.element), _compact(replacement))
+        stored.element.getparent().replace(stored.element, replacement)
+
+    def _apply_devices(self, kind, items):
+        """Structured options (``disks``, ``interfaces`` ...): each item becomes a device, matched with the
+        stored ones by identity like a device of a document."""
         existing = self.desired.devices_of(kind)
-        matches = _match_devices(kind, items, existing)
-        purge = self.declared.purge_devices if declared_elements is None else False
+        declared_devices = [_device_from_options(kind, item) for item in items]
+        matches = match_devices(declared_devices, existing)
         for index, item in enumerate(items):
             device = matches.get(index)
-            label = "%s[%s]" % (kind, _identity_label(kind, item, index))
+            label = _device_label(declared_devices[index], index)
             if device is None:
-                device = device_class(_copy(declared_elements[index])) if declared_elements else device_class()
-                _apply_device_values(device, item, self.tracker, label + ".", record=False)
-                self.desired.add_device(device)
-                self.tracker.add(label, None, _describe(device))
+                self.desired.add_device(declared_devices[index])
+                self.tracker.add(label, None, declared_devices[index].describe())
             else:
                 _apply_device_values(device, item, self.tracker, label + ".", record=True)
-                if declared_elements:
-                    owned = {f.attr for f in device_class.fields().values() if f.attr and not f.steps}
-                    for name, before, after in _merge_attributes(device.element, declared_elements[index], owned):
-                        self.tracker.add("%s.@%s" % (label, name), before, after)
-                    modelled = {f.steps[0] for f in device_class.fields().values() if f.steps}
-                    modelled.add("readonly")
-                    _merge_unmodelled(device.element, declared_elements[index], modelled, self.tracker, label + ".")
-        if purge:
+        if self.declared.purge_devices:
             matched = {id(device.element) for device in matches.values()}
             for device in existing:
                 if id(device.element) not in matched:
-                    self.tracker.add("%s[%s]" % (kind, _existing_label(kind, device)), _describe(device), None)
+                    self.tracker.add(_device_label(device, None), device.describe(), None)
                     self.desired.remove_device(device)
+
+
+_MODELLED_DEVICE_TAGS = {cls.TAG for cls in DEVICE_CLASSES.values()}
+_KIND_OF_TAG = {cls.TAG: kind for kind, cls in DEVICE_CLASSES.items()}
+
+
+def _machine_family(machine):
+    """``pc-i440fx`` for ``pc-i440fx-7.2``: a machine type without its QEMU version."""
+    return re.sub(r"-\d+(\.\d+)*$", "", machine)
+
+
+def devices_by_tag(domain):
+    """The device elements of ``domain`` grouped by tag, in document order (``<emulator>`` is a field)."""
+    groups = {}
+    devices = domain.element.find("devices")
+    for element in devices if devices is not None else ():
+        if isinstance(element.tag, str) and element.tag != "emulator":
+            groups.setdefault(element.tag, []).append(element)
+    return groups
+
+
+_ROOT_CONTROLLER_MODELS = ("pci-root", "pcie-root")
+
+
+def with_implied_controller_indexes(controllers):
+    """Copies of a document's ``<controller>`` elements, each with the index libvirt gives it: the one
+    written, else the lowest index of its type not taken in the document (the PCI root is always 0, so a
+    PCI controller declared without one starts at 1 when the document declares no root)."""
+    copies = [_copy(element) for element in controllers]
+    taken = {}
+    for element in copies:
+        if element.get("index") is not None:
+            taken.setdefault(element.get("type"), set()).add(xm.canonical_number_text(element.get("index")))
+    for element in copies:
+        if element.get("index") is not None:
+            continue
+        kind = element.get("type")
+        used = taken.setdefault(kind, set())
+        if kind == "pci" and element.get("model") not in _ROOT_CONTROLLER_MODELS:
+            used.add("0")
+        index = 0
+        while str(index) in used:
+            index += 1
+        used.add(str(index))
+        element.set("index", str(index))
+    return copies
+
+
+def match_devices(declared, stored):
+    """Which stored device each declared device is: ``{index in declared: stored device}``.
+
+    Identity first (``Device.IDENTITY``); where the declared device leaves part of its identity out (a
+    controller without an index, an interface without a MAC), the first stored device that contains it,
+    else the first one of that identity. Each stored device is taken once, so two declared devices never
+    land on one stored device and a declared device is never taken for new when it is there.
+    """
+    matches, taken = {}, set()
+
+    def rank(index):
+        device = declared[index]
+        return device.IDENTITY.index(device.identity_fields())
+
+    for index in sorted(range(len(declared)), key=rank):
+        device = declared[index]
+        names = device.identity_fields()
+        key = device.identity_values(names)
+        candidates = [position for position, other in enumerate(stored)
+                      if position not in taken and _same_identity(key, other.identity_values(names))]
+        if not candidates:
+            continue
+        if names and None in key:
+            # Part of the identity left out: prefer the stored device that holds what is declared.
+            candidates = [position for position in candidates
+                          if xm.element_contains(stored[position].element, device.element)] or candidates
+        taken.add(candidates[0])
+        matches[index] = stored[candidates[0]]
+    return matches
+
+
+def _same_identity(declared_key, stored_key):
+    return all(declared is None or declared == stored for declared, stored in zip(declared_key, stored_key))
+
+
+def settle_what_runs(base, stored, live):
+    """The user's document with what it says only because it was read from the running guest put back to
+    the stored definition: libvirt expands a definition when the guest starts (``<cpu check='full'>`` with
+    the host's features, ``<resource>``, a dynamic ``<seclabel>``, the listen address of a console), and a
+    ``virsh dumpxml`` of the running guest fed back as ``xml`` must not write that expansion as a change.
+
+    An element counts as such when the stored one does not hold it, the running guest's holds it, and the
+    running guest's also holds the stored one (it is an expansion of it, not a pending change).
+    """
+    settled = base.copy()
+    root = settled.element
+    for element in list(root):
+        if not isinstance(element.tag, str) or element.tag == "devices":
+            continue
+        stored_element = stored.element.find(element.tag)
+        if _runs_as(element, stored_element, live.element.find(element.tag)):
+            if stored_element is None:
+                root.remove(element)
+            else:
+                root.replace(element, _copy(stored_element))
+    devices = root.find("devices")
+    if devices is None:
+        return settled
+    stored_groups, live_groups = devices_by_tag(stored), devices_by_tag(live)
+    for tag, elements in devices_by_tag(settled).items():
+        kind_class = device_class(tag)
+        stored_devices = [kind_class(element) for element in stored_groups.get(tag, ())]
+        live_devices = [kind_class(element) for element in live_groups.get(tag, ())]
+        to_stored = match_devices([kind_class(element) for element in elements], stored_devices)
+        stored_to_live = {id(stored_devices[index].element): device
+                          for index, device in match_devices(stored_devices, live_devices).items()}
+        for index, element in enumerate(elements):
+            match = to_stored.get(index)
+            running = stored_to_live.get(id(match.element)) if match is not None else None
+            if running is not None and _runs_as(element, match.element, running.element):
+                devices.replace(element, _copy(match.element))
+    return settled
+
+
+def _runs_as(declared, stored, live):
+    if live is None or (stored is not None and xm.element_contains(stored, declared)):
+        return False
+    if not xm.element_contains(live, declared):
+        return False
+    if stored is None:
+        return True
+    expected = _copy(stored)
+    if expected.tag == "cpu":
+        expected.attrib.pop("check", None)  # libvirt sets check='full' when the guest starts
+    return xm.element_contains(live, expected)
+
+
+def _compact(element):
+    """An element as one line of XML, for ``differences``."""
+    text = xm.etree.tostring(element, encoding="unicode", with_tail=False)
+    return re.sub(r">\s+<", "><", text).strip()
 
 
 def _merge_unmodelled_children_of_features(desired, base, tracker):
@@ -511,68 +706,20 @@ def _merge_unmodelled_children_of_features(desired, base, tracker):
             tracker.add("features.%s" % declared.tag, xm.describe_element(current), xm.describe_element(declared))
 
 
-def _describe(device):
-    return device.describe()
+def _device_label(device, index):
+    """``disks[vda]``, ``interfaces[52:54:00:00:10:01]``, ``devices.channel[virtio:org.qemu.guest_agent.0]``."""
+    kind = _KIND_OF_TAG.get(device.TAG)
+    identity = device.identity_label(index)
+    if kind is None:
+        return "devices.%s[%s]" % (device.TAG, identity) if identity else "devices.%s" % device.TAG
+    return "%s[%s]" % (kind, identity if identity is not None else index)
 
 
-def _identity_label(kind, item, index):
-    if kind == "disks":
-        return item.get("target")
-    if kind == "interfaces":
-        return item.get("mac") or "%s:%s" % (item.get("type"), item.get("network") or item.get("bridge")
-                                             or item.get("source_dev") or item.get("address") or index)
-    if kind == "graphics":
-        return item.get("type")
-    return index
-
-
-def _existing_label(kind, device):
-    if kind == "disks":
-        return device.target
-    if kind == "interfaces":
-        return device.mac or device.type
-    if kind == "graphics":
-        return device.type
-    return "console"
-
-
-def _match_devices(kind, items, existing):
-    """Pair declared items with existing devices by identity: disk by target, interface by MAC (else by
-    type and source, in order), graphics by type, consoles by position."""
-    matches, used = {}, set()
-
-    def take(index, predicate):
-        for position, device in enumerate(existing):
-            if position not in used and predicate(device):
-                used.add(position)
-                matches[index] = device
-                return
-
-    if kind == "disks":
-        for index, item in enumerate(items):
-            take(index, lambda d, t=item["target"]: d.target == t)
-    elif kind == "graphics":
-        for index, item in enumerate(items):
-            take(index, lambda d, t=item["type"]: d.type == t)
-    elif kind == "consoles":
-        for index in range(min(len(items), len(existing))):
-            matches[index] = existing[index]
-    else:
-        declared_macs = {item.get("mac") for item in items if item.get("mac")}
-        for index, item in enumerate(items):
-            if item.get("mac"):
-                take(index, lambda d, m=item["mac"]: d.mac == m)
-        for index, item in enumerate(items):
-            if index in matches or item.get("mac"):
-                continue
-            key = _interface_key(item)
-            take(index, lambda d, k=key: d.mac not in declared_macs and d.source_key() == k)
-    return matches
-
-
-def _interface_key(item):
-    return (item.get("type"), item.get("network") or item.get("bridge") or item.get("source_dev")
-            or item.get("address"), item.get("port"))
+def _device_from_options(kind, values):
+    """A new device of ``kind`` built from its structured options (already normalised)."""
+    device = DEVICE_CLASSES[kind]()
+    _apply_device_values(device, values, DifferenceTracker(), "", record=False)
+    return device
 
 
 def _apply_device_values(device, values, tracker, prefix, record):
@@ -592,10 +739,14 @@ def _apply_device_values(device, values, tracker, prefix, record):
         if values.get("readonly") is not None and device.readonly != values["readonly"]:
             scratch.add(prefix + "readonly", device.readonly, values["readonly"])
             device.readonly = values["readonly"]
-    if isinstance(device, Graphics) and values.get("password") is not None \
-            and device.password != values["password"]:
-        scratch.add(prefix + "password", MASK if device.password else None, MASK)
-        device.password = values["password"]
+    if isinstance(device, Graphics):
+        if values.get("autoport"):
+            # Ports are picked at each start: a fixed port or a picked one left in the definition is not kept.
+            device.element.attrib.pop("port", None)
+            device.element.attrib.pop("tlsPort", None)
+        if values.get("password") is not None and device.password != values["password"]:
+            scratch.add(prefix + "password", MASK if device.password else None, MASK)
+            device.password = values["password"]
 
 
 # -- talking to libvirt ----------------------------------------------------------------------------
@@ -619,6 +770,11 @@ def _persistent_xml(domain):
     flags = libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE
     with translate_libvirt_errors("reading the definition of %s" % domain.name()):
         return domain.XMLDesc(flags)
+
+
+def _live_xml(domain):
+    with translate_libvirt_errors("reading the running definition of %s" % domain.name()):
+        return domain.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
 
 
 def _undefine_flags(domain, definition):
@@ -694,9 +850,11 @@ class DomainConverger:
         domain = _lookup(self.connection, declared.name)
         before_xml = _persistent_xml(domain) if domain is not None else None
         current = Domain.from_xml(before_xml) if before_xml is not None else None
-        plan = DomainPlan(declared, current)
-        self.tracker.extend(plan.tracker)
         was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
+        # A declared document may have been read from the running guest: compare it with that too.
+        live = Domain.from_xml(_live_xml(domain)) if was_active and declared.base is not None else None
+        plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine)
+        self.tracker.extend(plan.tracker)
 
         defined = plan.tracker.changed and not self.check_mode
         if defined:

@@ -38,10 +38,42 @@ _NAME_CODEC = xm.TextCodec(forbid="/")
 _PORT = xm.IntCodec(minimum=-1, maximum=65535)
 
 
-class Disk(xm.XMLModel):
+class Device(xm.XMLModel):
+    """One element of ``<devices>``.
+
+    ``IDENTITY`` says which device of a stored definition a declared one is (virt-manager's
+    ``compare_device`` table, one row per class): alternatives of field names, tried in order. A declared
+    device uses the first alternative whose fields it all sets, or else the last one, where the fields it
+    leaves out match anything. ``()`` (no fields) matches by position, for kinds a guest has one of
+    (memballoon) or whose order is their identity (video: the first is the primary).
+    """
+
+    IDENTITY = ((),)
+
+    def identity_fields(self):
+        """The alternative this (declared) device is matched by."""
+        for names in self.IDENTITY:
+            if all(getattr(self, name) is not None for name in names):
+                return names
+        return self.IDENTITY[-1]
+
+    def identity_values(self, names):
+        return tuple(getattr(self, name) for name in names)
+
+    def identity_label(self, index=None):
+        """How ``changes`` names the device: its identity values (``disks[vda]``, ``channel[virtio:org.qemu.guest_agent.0]``)."""
+        values = [str(value) for value in self.identity_values(self.identity_fields()) if value is not None]
+        return ":".join(values) if values else None
+
+    def describe(self):
+        return xm.describe_element(self.element)
+
+
+class Disk(Device):
     """``<disk type= device=>`` with source, target dev/bus, driver and readonly."""
 
     TAG = "disk"
+    IDENTITY = (("target",),)
     CHILD_ORDER = {"": ["driver", "source", "backingStore", "target", "iotune", "boot", "readonly",
                         "shareable", "transient", "serial", "wwn", "vendor", "product", "encryption",
                         "alias", "address"]}
@@ -80,17 +112,16 @@ class Disk(xm.XMLModel):
     def effective_device(self):
         return self.device or "disk"
 
-    def identity(self):
-        return self.target
-
     def describe(self):
         return "%s %s %s" % (self.effective_device, self.target, self.source or "(no media)")
 
 
-class Interface(xm.XMLModel):
-    """``<interface type=...>`` in each of the seed's kinds."""
+class Interface(Device):
+    """``<interface type=...>`` in each of the kinds of libvirt's domain XML format."""
 
     TAG = "interface"
+    # By MAC; one declared without a MAC (libvirt generates it) by what it is plugged into.
+    IDENTITY = (("mac",), ("type", "source_key"))
     CHILD_ORDER = {"": ["start", "mac", "source", "virtualport", "ip", "route", "script", "downscript",
                         "backenddomain", "target", "guest", "model", "driver", "backend", "alias", "rom",
                         "bandwidth", "vlan", "link", "mtu", "coalesce", "teaming", "address", "acpi"]}
@@ -109,9 +140,19 @@ class Interface(xm.XMLModel):
     model = xm.Field("model", attr="type")
     ip = xm.Field("ip", attr="address")
 
+    @property
     def source_key(self):
         """What the interface is plugged into, for matching when no MAC is declared."""
-        return (self.type, self.network or self.bridge or self.source_dev or self.address, self.port)
+        where = self.network or self.bridge or self.source_dev or self.address
+        if where is None and self.port is None:
+            return None
+        return (where, self.port)
+
+    def identity_label(self, index=None):
+        if self.mac:
+            return self.mac
+        where = self.network or self.bridge or self.source_dev or self.address
+        return "%s:%s" % (self.type, where if where is not None else index)
 
     def describe(self):
         where = self.network or self.bridge or self.source_dev or (
@@ -119,8 +160,9 @@ class Interface(xm.XMLModel):
         return "%s %s %s" % (self.type, where, self.mac or "(mac assigned by libvirt)")
 
 
-class Graphics(xm.XMLModel):
+class Graphics(Device):
     TAG = "graphics"
+    IDENTITY = (("type",),)
     CHILD_ORDER = {"": ["listen", "channel", "image", "streaming", "clipboard", "mouse", "filetransfer", "gl",
                         "audio"]}
 
@@ -130,15 +172,13 @@ class Graphics(xm.XMLModel):
     listen = xm.Field("", attr="listen")
     password = xm.Field("", attr="passwd", codec=xm.RAW_TEXT)
 
-    def identity(self):
-        return self.type
-
     def describe(self):
         return "%s %s" % (self.type, "autoport" if self.autoport or self.port == -1 else "port %s" % self.port)
 
 
-class Console(xm.XMLModel):
+class Console(Device):
     TAG = "console"
+    IDENTITY = (("target_port",),)
     CHILD_ORDER = {"": ["source", "protocol", "log", "target", "alias", "address"]}
 
     OPTION_LABELS = {"source_path": "tty"}
@@ -153,8 +193,170 @@ class Console(xm.XMLModel):
         return "%s %s" % (self.type or "pty", self.source_path or self.tty or "")
 
 
+class Serial(Device):
+    TAG = "serial"
+    IDENTITY = (("target_port",),)
+    target_port = xm.Field("target", attr="port", codec=xm.IntCodec())
+
+
+class Parallel(Serial):
+    TAG = "parallel"
+
+
+class Channel(Device):
+    TAG = "channel"
+    # virtio channels by name (org.qemu.guest_agent.0), guestfwd channels by address and port.
+    IDENTITY = (("target_type", "target_name", "target_address", "target_port"),)
+    target_type = xm.Field("target", attr="type")
+    target_name = xm.Field("target", attr="name")
+    target_address = xm.Field("target", attr="address")
+    target_port = xm.Field("target", attr="port", codec=xm.IntCodec())
+
+
+class Controller(Device):
+    TAG = "controller"
+    # By index; libvirt numbers the ones declared without an index, so those match by model, in order.
+    IDENTITY = (("type", "index"), ("type", "model"))
+    type = xm.Field("", attr="type")
+    index = xm.Field("", attr="index", codec=xm.IntCodec())
+    model = xm.Field("", attr="model")
+
+
+class Video(Device):
+    TAG = "video"  # by position: the first is the primary
+
+
+class Input(Device):
+    TAG = "input"
+    IDENTITY = (("type", "bus"),)
+    type = xm.Field("", attr="type")
+    bus = xm.Field("", attr="bus")
+
+
+class Sound(Device):
+    TAG = "sound"
+    IDENTITY = (("model",),)
+    model = xm.Field("", attr="model")
+
+
+class Watchdog(Device):
+    TAG = "watchdog"  # one per guest
+
+
+class Rng(Device):
+    TAG = "rng"
+    IDENTITY = (("model", "backend_model"),)
+    model = xm.Field("", attr="model")
+    backend_model = xm.Field("backend", attr="model")
+
+
+class Tpm(Device):
+    TAG = "tpm"  # one per guest
+
+
+class Memballoon(Device):
+    TAG = "memballoon"  # one per guest: changing its model changes it in place, never adds a second
+
+
+class Filesystem(Device):
+    TAG = "filesystem"
+    IDENTITY = (("target_dir",),)
+    target_dir = xm.Field("target", attr="dir")
+
+
+class Hostdev(Device):
+    TAG = "hostdev"
+    IDENTITY = (("type", "source_key"),)
+    type = xm.Field("", attr="type")
+
+    @property
+    def source_key(self):
+        """The host device passed through: its ``<source>`` with numbers normalised (0x02 is 2)."""
+        source = self.element.find("source")
+        if source is None:
+            return None
+        parts = []
+        for element in source.iter():
+            if not isinstance(element.tag, str):
+                continue
+            attributes = sorted((name, xm.canonical_number_text(value)) for name, value in element.attrib.items())
+            parts.append((element.tag, tuple(attributes), xm.canonical_number_text((element.text or "").strip())))
+        return tuple(parts)
+
+
+class Redirdev(Device):
+    TAG = "redirdev"
+    IDENTITY = (("bus", "type"),)
+    bus = xm.Field("", attr="bus")
+    type = xm.Field("", attr="type")
+
+
+class Smartcard(Device):
+    TAG = "smartcard"
+    IDENTITY = (("mode",),)
+    mode = xm.Field("", attr="mode")
+
+
+class Panic(Device):
+    TAG = "panic"
+    IDENTITY = (("model",),)
+    model = xm.Field("", attr="model")
+
+
+class Vsock(Device):
+    TAG = "vsock"  # one per guest
+
+
+class Iommu(Device):
+    TAG = "iommu"  # one per guest
+
+
+class Hub(Device):
+    TAG = "hub"
+    IDENTITY = (("type",),)
+    type = xm.Field("", attr="type")
+
+
+class Shmem(Device):
+    TAG = "shmem"
+    IDENTITY = (("name",),)
+    name = xm.Field("", attr="name")
+
+
+class Lease(Device):
+    TAG = "lease"
+    IDENTITY = (("lockspace", "key"),)
+    lockspace = xm.Field("lockspace")
+    key = xm.Field("key")
+
+
+class Audio(Device):
+    TAG = "audio"
+    IDENTITY = (("id",),)
+    id = xm.Field("", attr="id", codec=xm.IntCodec())
+
+
+class Crypto(Device):
+    TAG = "crypto"
+    IDENTITY = (("model", "type"),)
+    model = xm.Field("", attr="model")
+    type = xm.Field("", attr="type")
+
+
 # Device kinds the model knows, by the name of their list on Domain.
 DEVICE_CLASSES = {"disks": Disk, "interfaces": Interface, "graphics": Graphics, "consoles": Console}
+
+# Every device kind by its tag: how a device of a declared document is matched with a stored one. A tag not
+# listed (a kind newer than this table) is matched by position and containment, and is never added twice.
+DEVICE_KINDS = {cls.TAG: cls for cls in (
+    Disk, Interface, Graphics, Console, Serial, Parallel, Channel, Controller, Video, Input, Sound, Watchdog,
+    Rng, Tpm, Memballoon, Filesystem, Hostdev, Redirdev, Smartcard, Panic, Vsock, Iommu, Hub, Shmem, Lease,
+    Audio, Crypto,
+)}
+
+
+def device_class(tag):
+    return DEVICE_KINDS.get(tag) or type("Device_%s" % tag, (Device,), {"TAG": tag})
 
 
 class Domain(xm.XMLModel):
@@ -232,16 +434,9 @@ class Domain(xm.XMLModel):
     def from_user_xml(cls, text, option="xml"):
         """A guest document written by a user: checked, runtime data dropped, seed spellings handled."""
         domain = cls.from_xml(text, option)
-        domain.element.attrib.pop("id", None)  # runtime id of a running domain, never configuration
-        for console in domain.consoles:
-            if (console.type or "pty") == "pty":
-                console.tty = None  # the pty a running guest got (virsh dumpxml), allocated at each start
+        domain.drop_runtime_data()
         for index, interface in enumerate(domain.interfaces):
             where = "%s: devices/interface[%d]" % (option, index + 1)
-            if is_generated_interface_name(interface.target):
-                # The tap name libvirt gave a running guest (virsh dumpxml); libvirt drops such names from
-                # a definition, so they are runtime data, never configuration (the seed's vnet7 included).
-                interface.target = None
             source = interface.element.find("source")
             if source is None:
                 continue
@@ -259,6 +454,34 @@ class Domain(xm.XMLModel):
                 device.validate_raw("%s: devices/%s[%d]" % (option, device_class.TAG, index + 1))
         check_unique_disk_targets(domain.disks, option)
         return domain
+
+    def drop_runtime_data(self):
+        """Remove what a running guest's document (``virsh dumpxml``) carries that is not configuration, as
+        libvirt itself drops it when it reads a definition (its inactive parse): the domain id, the aliases
+        libvirt gave devices (a user's ``ua-`` alias stays), the ports picked for autoport consoles, the tap
+        name, port id and bridge of a running interface, the pty a character device got, the socket path
+        libvirt generated for a channel (and ``<source mode='bind'/>``, which asks for one) and its
+        connection state, and the labels of a dynamic security label.
+        """
+        root = self.element
+        root.attrib.pop("id", None)
+        for alias in root.iter("alias"):
+            if not (alias.get("name") or "").startswith("ua-"):
+                alias.getparent().remove(alias)
+        devices = root.find("devices")
+        for device in devices if devices is not None else ():
+            if not isinstance(device.tag, str):
+                continue
+            if device.tag == "graphics":
+                _drop_allocated_ports(device)
+            elif device.tag == "interface":
+                _drop_interface_runtime(device)
+            elif device.tag in ("console", "serial", "parallel", "channel"):
+                _drop_character_device_runtime(device)
+        for seclabel in root.findall("seclabel"):
+            if seclabel.get("type") == "dynamic":
+                for label in seclabel.findall("label") + seclabel.findall("imagelabel"):
+                    seclabel.remove(label)
 
     def has_nvram(self):
         """Whether the guest boots UEFI firmware with a variable store (NVRAM) of its own."""
@@ -278,6 +501,57 @@ class Domain(xm.XMLModel):
                 if element.get(secret) is not None:
                     element.set(secret, MASK)
         return masked.to_pretty_xml() if pretty else masked.to_xml()
+
+
+def _drop_allocated_ports(graphics):
+    # port='-1' is libvirt's other spelling of autoport='yes'; with autoport the ports are picked at each
+    # start (a running guest shows them), and libvirt drops them from a definition.
+    if graphics.get("port") == "-1" and graphics.get("autoport") is None:
+        graphics.set("autoport", "yes")
+    if graphics.get("autoport") == "yes":
+        for attribute in ("port", "tlsPort"):
+            graphics.attrib.pop(attribute, None)
+        if graphics.get("websocket") not in (None, "-1"):
+            graphics.attrib.pop("websocket")
+
+
+def _drop_interface_runtime(interface):
+    target = interface.find("target")
+    if target is not None and is_generated_interface_name(target.get("dev")):
+        # The tap name libvirt gave a running guest; libvirt drops such names from a definition.
+        target.attrib.pop("dev")
+        if not len(target) and not target.attrib:
+            interface.remove(target)
+    source = interface.find("source")
+    if source is not None and interface.get("type") == "network":
+        source.attrib.pop("portid", None)  # the port of the running guest on its network
+        source.attrib.pop("bridge", None)  # the network's bridge, filled in while the guest runs
+    elif source is not None:
+        source.attrib.pop("portid", None)
+
+
+# Where libvirt puts the sockets it generates for unix channels (qemu driver's channelTargetDir).
+_GENERATED_CHANNEL_PATH = re.compile(r"/channel/target/domain-[^/]+/[^/]+$")
+
+
+def _drop_character_device_runtime(device):
+    kind = device.get("type") or "pty"
+    source = device.find("source")
+    if kind == "pty":
+        device.attrib.pop("tty", None)  # the pty the running guest got, allocated at each start
+        if source is not None:
+            source.attrib.pop("path", None)
+    elif kind == "unix" and source is not None and source.get("mode") == "bind" \
+            and _GENERATED_CHANNEL_PATH.search(source.get("path") or ""):
+        source.attrib.pop("path")
+    if kind == "unix" and source is not None and dict(source.attrib) == {"mode": "bind"} and not len(source):
+        # A listening socket at a path libvirt picks: what libvirt stores as no <source> at all.
+        source.attrib.pop("mode")
+    if source is not None and not source.attrib and not len(source):
+        device.remove(source)
+    target = device.find("target")
+    if target is not None and device.tag == "channel":
+        target.attrib.pop("state", None)  # connected/disconnected: the guest agent's state now
 
 
 def secret_values_in_xml(text):
@@ -320,10 +594,6 @@ def guess_disk_bus(target):
         if target and target.startswith(prefix):
             return bus
     return None
-
-
-def is_valid_domain_name(name):
-    return bool(name) and "/" not in name and not re.search(r"[\x00-\x1f\x7f]", name)
 
 
 def removable_storage(domain):

@@ -671,17 +671,71 @@ def _text(element):
     return (element.text or "").strip()
 
 
+def _number(text):
+    """An integer written in decimal or hex (libvirt writes PCI addresses as 0x02, users as 2), else None."""
+    text = text.strip()
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text, 10)
+    except ValueError:
+        return None
+
+
+def canonical_number_text(text):
+    """``text`` with a number in hex or decimal written as decimal, for keys built from attributes."""
+    number = _number(text) if text else None
+    return str(number) if number is not None else text
+
+
+def same_value(actual, declared):
+    """Two attribute values (or texts) that libvirt treats as one: equal, or the same number in decimal and
+    hex, or the same MAC address or UUID in other case or dashes."""
+    if actual == declared:
+        return True
+    if actual is None or declared is None:
+        return False
+    number = _number(declared)
+    if number is not None and number == _number(actual):
+        return True
+    lowered = declared.strip().lower()
+    if _MAC.match(lowered):
+        return lowered.replace("-", ":") == actual.strip().lower().replace("-", ":")
+    uuid = canonical_uuid(declared)
+    return uuid is not None and uuid == canonical_uuid(actual)
+
+
+def _same_size(actual, declared, unit_attr="unit"):
+    """``<hard_limit unit='G'>1</hard_limit>`` and ``<hard_limit unit='KiB'>1048576</hard_limit>`` are one size:
+    libvirt stores sizes in its own unit. None when either is not a size."""
+    sizes = []
+    for element in (actual, declared):
+        match = _SIZE.match(element.text or "")
+        if not match or match.group(2):
+            return None
+        sizes.append(size_in_bytes(match.group(1), element.get(unit_attr)))
+    if None in sizes:
+        return None
+    return sizes[0] == sizes[1]
+
+
 def element_contains(actual, declared):
     """True when ``actual`` holds everything ``declared`` says: the same tag, every declared
     attribute with the same value, the declared text, and each declared child contained in a
-    distinct child of ``actual``. libvirt adds defaults to what it stores; this is how a declared
-    element the model does not name is compared with it."""
+    distinct child of ``actual``. libvirt adds defaults to what it stores, and rewrites some values
+    into its own spelling (hex numbers, sizes in KiB, MAC case); this is how a declared element the
+    model does not name is compared with it."""
     if actual.tag != declared.tag:
         return False
+    same_size = None
+    if "unit" in declared.attrib or "unit" in actual.attrib:
+        same_size = _same_size(actual, declared)
     for name, value in declared.attrib.items():
-        if actual.get(name) != value:
+        if name == "unit" and same_size is not None:
+            continue
+        if not same_value(actual.get(name), value):
             return False
-    if _text(declared) and _text(declared) != _text(actual):
+    if same_size is False:
+        return False
+    if same_size is None and _text(declared) and not same_value(_text(actual), _text(declared)):
         return False
     used = set()
     for declared_child in declared:

@@ -62,7 +62,8 @@ def test_seed_kvm_example(domain_schema):
     domain = Domain.from_user_xml(SEED_KVM)
     assert (domain.type, domain.uuid) == ("kvm", "4dea24b3-1d52-d8f3-2516-782e98a23fa0")
     assert domain.interfaces[0].type == "user" and domain.interfaces[0].mac == "24:42:53:21:52:45"
-    assert domain.graphics[0].port == -1
+    # port='-1' is libvirt's other spelling of autoport='yes', which libvirt stores without a port.
+    assert (domain.graphics[0].port, domain.graphics[0].autoport) == (None, True)
     assert_valid(domain_schema, domain)
 
 
@@ -185,7 +186,11 @@ def test_user_xml_changes_are_found():
     user_xml = """<domain type='kvm'><name>g</name><memory>262144</memory><os><type>hvm</type></os>
       <cpu mode='host-passthrough'/><devices><controller type='usb' model='qemu-xhci'/></devices></domain>"""
     result = plan({"xml": user_xml}, LIBVIRT_STORED)
-    assert result.tracker.fields == ["memory", "cpu", "devices.controller"]
+    # A controller without an index is the one libvirt would give the lowest free index of its type: the
+    # stored USB controller 0, changed in place, never a second one.
+    assert result.tracker.fields == ["memory", "cpu", "devices.controller[usb:0]"]
+    usb = result.desired.element.findall("devices/controller[@type='usb']")
+    assert [(c.get("index"), c.get("model")) for c in usb] == [("0", "qemu-xhci")]
     assert result.desired.element.find("cpu").get("mode") == "host-passthrough"
     assert result.desired.element.find("devices/video") is not None  # kept
 

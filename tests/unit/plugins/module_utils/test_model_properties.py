@@ -30,8 +30,8 @@ from ansible_collections.virt.libvirt.plugins.module_utils._capabilities import 
 from ansible_collections.virt.libvirt.plugins.module_utils._capabilities_model import (
     Capabilities, DomainCapabilities,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._domain import DeclaredDomain, DomainPlan
-from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import DEVICE_CLASSES, Domain
+from ansible_collections.virt.libvirt.plugins.module_utils._domain import DeclaredDomain, DomainPlan, devices_by_tag
+from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import DEVICE_CLASSES, Domain, device_class
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
 from ansible_collections.virt.libvirt.plugins.module_utils._network import (
     DeclaredNetwork, NetworkPlan, host_operations,
@@ -235,9 +235,11 @@ def exercise_domain(text):
             device.values()
             device.describe()
     for disk in domain.disks:
-        (disk.source, disk.effective_type, disk.identity())
-    for interface in domain.interfaces:
-        interface.source_key()
+        (disk.source, disk.effective_type)
+    for elements in devices_by_tag(domain).values():
+        for element in elements:
+            device = device_class(element.tag)(element)
+            (device.identity_values(device.identity_fields()), device.identity_label(), device.describe())
     domain.has_nvram()
     domain.to_masked_xml()
     Domain.from_user_xml(text)
