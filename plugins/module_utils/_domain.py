@@ -21,7 +21,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._diff import Differen
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
     GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, POWER_STATE_NAMES, Console,
-    Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets, device_class,
+    Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets, device_class, Video,
     is_generated_interface_name, removable_storage, secret_values_in_xml,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
@@ -148,6 +148,10 @@ class DeclaredDomain:
         for option, field in self.OS_FIELDS:
             value = (params.get("os") or {}).get(option)
             self.fields[field] = fields[field].normalize(value, self._opt("os.%s" % option))
+        numa_memory = self.base.numa_memory() if self.base is not None else None
+        if numa_memory is not None and self.fields["memory"] not in (None, numa_memory):
+            raise ModelError("the NUMA cells of xml add up to %d KiB, and libvirt gives the guest what its cells add "
+                             "up to; change the cells' memory in xml instead" % numa_memory, option=self._opt("memory"))
         self.devices = {}
         for kind, normalizer in (("disks", self._disk), ("interfaces", self._interface),
                                  ("consoles", self._console), ("graphics", self._graphics)):
@@ -162,7 +166,9 @@ class DeclaredDomain:
         _check_unique_macs([i["mac"] for i in self.devices["interfaces"] or []], self._opt("interfaces"))
         if self.base is not None:
             # libvirt defines a guest with two NICs of one MAC; it fails only when the guest starts.
-            _check_unique_macs([i.mac for i in self.base.interfaces], self._opt("xml"))
+            # A virtio failover pair (<teaming>) shares its MAC by design.
+            _check_unique_macs([i.mac for i in self.base.interfaces if i.element.find("teaming") is None],
+                               self._opt("xml"))
 
     def _opt(self, name):
         return self.prefix + name
@@ -412,12 +418,15 @@ class DomainPlan:
 
     def _current_memory_follows_memory(self):
         """A declared memory size is what the guest gets at start, unless current_memory is declared too:
-        libvirt keeps the old currentMemory when memory grows, leaving the guest where it was. The document
-        the memory is laid over is the xml when one is declared (a template), else the stored guest."""
+        libvirt keeps the old currentMemory when memory grows, leaving the guest where it was. Whether the
+        currentMemory was set below memory on purpose is read from the xml when it says (a template), else
+        from the stored guest."""
         declared, desired = self.declared, self.desired
         if declared.fields.get("memory") is None or declared.fields.get("current_memory"):
             return
-        reference = declared.base if declared.base is not None and not self.composing else self.current
+        reference = self.current
+        if declared.base is not None and declared.base.current_memory is not None and not self.composing:
+            reference = declared.base
         if reference is None or reference.current_memory is None or desired.current_memory == desired.memory:
             return
         # A currentMemory set below memory on purpose (a balloon target) is kept, unless it no longer fits.
@@ -461,6 +470,16 @@ class DomainPlan:
                        if name not in ("name",) and value not in (None, [])}
         if base.element.find("features") is None:
             base_values.pop("features", None)
+        elif self.current.features:
+            # Features libvirt adds on its own are not taken away by a document that does not name them.
+            implied = [name for name in self.current.features if name in _FEATURES_LIBVIRT_ADDS]
+            base_values["features"] = sorted(set(base_values["features"]) | set(implied))
+        if base.numa_memory() is not None:
+            # With NUMA cells, libvirt makes <memory> what the cells (and memory devices) add up to.
+            base_values.pop("memory", None)
+        memory = base_values.get("memory") or self.current.memory
+        if memory is not None and base_values.get("current_memory", 0) > memory:
+            base_values["current_memory"] = memory  # as libvirt lowers it when it reads the document
         if base_values.get("uuid") and self.current.uuid and base_values["uuid"] != self.current.uuid:
             raise ModelError("names uuid %s but the guest %s exists with uuid %s; a guest's uuid cannot change"
                              % (base_values["uuid"], self.declared.name, self.current.uuid),
@@ -496,6 +515,8 @@ class DomainPlan:
             kind_class = device_class(tag)
             if tag == "controller":
                 elements = with_implied_controller_indexes(elements)
+            elif tag == "video":
+                elements = Video.in_libvirt_order(elements)
             stored = [kind_class(element) for element in self.desired.element.find("devices").findall(tag)]
             declared_devices = [kind_class(element) for element in elements]
             matches = match_devices(declared_devices, stored)
@@ -557,6 +578,8 @@ class DomainPlan:
 
 
 _MODELLED_DEVICE_TAGS = {cls.TAG for cls in DEVICE_CLASSES.values()}
+# <gic> on ARM virt machines (qemuDomainDefEnableDefaultFeatures: that machine always has a GIC).
+_FEATURES_LIBVIRT_ADDS = ("gic",)
 _KIND_OF_TAG = {cls.TAG: kind for kind, cls in DEVICE_CLASSES.items()}
 
 
@@ -576,6 +599,7 @@ def devices_by_tag(domain):
 
 
 _ROOT_CONTROLLER_MODELS = ("pci-root", "pcie-root")
+_USB2_SET_MODELS = ("ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3")
 
 
 def with_implied_controller_indexes(controllers):
@@ -587,11 +611,24 @@ def with_implied_controller_indexes(controllers):
     for element in copies:
         if element.get("index") is not None:
             taken.setdefault(element.get("type"), set()).add(xm.canonical_number_text(element.get("index")))
+    previous_usb2 = None
     for element in copies:
         if element.get("index") is not None:
+            if element.get("model") in _USB2_SET_MODELS:
+                previous_usb2 = element
             continue
         kind = element.get("type")
         used = taken.setdefault(kind, set())
+        if kind == "usb" and element.get("model") in _USB2_SET_MODELS:
+            # An EHCI controller and its UHCI companions are one USB2 bus: libvirt gives an index-less one the
+            # index of the previous one of the set, unless that index already has its model.
+            if previous_usb2 is not None and not any(
+                    other.get("index") == previous_usb2.get("index") and other.get("model") == element.get("model")
+                    for other in copies if other is not element and other.get("type") == "usb"):
+                element.set("index", previous_usb2.get("index"))
+                previous_usb2 = element
+                continue
+            previous_usb2 = element
         if kind == "pci" and element.get("model") not in _ROOT_CONTROLLER_MODELS:
             used.add("0")
         index = 0
@@ -624,8 +661,9 @@ def match_devices(declared, stored):
                       if position not in taken and _same_identity(key, other.identity_values(names))]
         if not candidates:
             continue
-        if names and None in key:
-            # Part of the identity left out: prefer the stored device that holds what is declared.
+        if names and len(candidates) > 1:
+            # Part of the identity left out, or several devices of one identity (a USB2 controller and its
+            # companions share an index): prefer the stored device that holds what is declared.
             candidates = [position for position in candidates
                           if xm.element_contains(stored[position].element, device.element)] or candidates
         taken.add(candidates[0])

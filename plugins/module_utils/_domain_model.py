@@ -10,7 +10,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as x
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
 
 DOMAIN_TYPES = ("xen", "kvm", "qemu", "kqemu", "lxc", "uml", "openvz", "test", "vmware", "hyperv", "vbox",
-                "phyp", "parallels", "bhyve", "vz", "none")
+                "phyp", "parallels", "bhyve", "vz", "hvf", "none")
 LIFECYCLE_ACTIONS = ("destroy", "restart", "preserve", "rename-restart")
 CRASH_ACTIONS = LIFECYCLE_ACTIONS + ("coredump-destroy", "coredump-restart")
 BOOT_DEVICES = ("fd", "hd", "cdrom", "network")
@@ -21,7 +21,8 @@ DISK_BUSES = ("ide", "scsi", "virtio", "xen", "usb", "sata", "sd", "fdc")
 INTERFACE_TYPES = ("user", "network", "bridge", "ethernet", "mcast", "server", "client", "udp", "direct",
                    "hostdev", "vhostuser", "vdpa", "null", "vds")
 GRAPHICS_TYPES = ("vnc", "sdl", "spice", "rdp", "desktop", "egl-headless", "dbus")
-CONSOLE_TYPES = ("pty", "dev", "file", "null", "vc", "stdio", "tcp", "udp", "unix", "spicevmc")
+CONSOLE_TYPES = ("pty", "dev", "file", "null", "vc", "stdio", "tcp", "udp", "unix", "spicevmc", "pipe", "spiceport",
+                 "nmdm", "qemu-vdagent", "dbus")
 MASK = "********"
 # Attributes whose values are secrets (graphics passwd): masked in results, diffs and logs.
 SECRET_ATTRIBUTES = ("passwd", "password")
@@ -224,6 +225,11 @@ class Controller(Device):
 
 class Video(Device):
     TAG = "video"  # by position: the first is the primary
+
+    @staticmethod
+    def in_libvirt_order(elements):
+        """libvirt puts the video whose model says primary='yes' first, whatever its place."""
+        return sorted(elements, key=lambda video: video.find("model[@primary='yes']") is None)
 
 
 class Input(Device):
@@ -435,6 +441,7 @@ class Domain(xm.XMLModel):
         """A guest document written by a user: checked, runtime data dropped, seed spellings handled."""
         domain = cls.from_xml(text, option)
         domain.drop_runtime_data()
+        domain.drop_what_libvirt_does_not_store()
         for index, interface in enumerate(domain.interfaces):
             where = "%s: devices/interface[%d]" % (option, index + 1)
             source = interface.element.find("source")
@@ -455,13 +462,33 @@ class Domain(xm.XMLModel):
         check_unique_disk_targets(domain.disks, option)
         return domain
 
+    def numa_memory(self):
+        """The guest's memory in KiB as its NUMA cells and memory devices add it up (libvirt's total when the
+        guest has NUMA cells), or None without cells or with a cell size that is not one."""
+        cells = self.element.findall("cpu/numa/cell")
+        if not cells:
+            return None
+        total = 0
+        sized = [(cell.get("memory"), cell.get("unit")) for cell in cells]
+        for device in self.element.findall("devices/memory"):
+            size = device.find("target/size")
+            if size is not None and device.get("model") != "sgx-epc":  # enclave memory is not guest RAM
+                sized.append((size.text, size.get("unit")))
+        for digits, unit in sized:
+            size = xm.size_in_bytes(digits.strip(), unit) if digits and digits.strip().isdigit() else None
+            if size is None:
+                return None
+            total += size
+        return -(-total // 1024)
+
     def drop_runtime_data(self):
         """Remove what a running guest's document (``virsh dumpxml``) carries that is not configuration, as
         libvirt itself drops it when it reads a definition (its inactive parse): the domain id, the aliases
         libvirt gave devices (a user's ``ua-`` alias stays), the ports picked for autoport consoles, the tap
         name, port id and bridge of a running interface, the pty a character device got, the socket path
         libvirt generated for a channel (and ``<source mode='bind'/>``, which asks for one) and its
-        connection state, and the labels of a dynamic security label.
+        connection state, the labels of a dynamic security label (and every image label), and a disk's
+        block job (``<mirror>``), backing-chain indexes and the labels skipped on its images.
         """
         root = self.element
         root.attrib.pop("id", None)
@@ -478,10 +505,66 @@ class Domain(xm.XMLModel):
                 _drop_interface_runtime(device)
             elif device.tag in ("console", "serial", "parallel", "channel"):
                 _drop_character_device_runtime(device)
+            elif device.tag == "disk":
+                _drop_disk_runtime(device)
         for seclabel in root.findall("seclabel"):
-            if seclabel.get("type") == "dynamic":
-                for label in seclabel.findall("label") + seclabel.findall("imagelabel"):
-                    seclabel.remove(label)
+            for label in seclabel.findall("imagelabel") + (
+                    seclabel.findall("label") if seclabel.get("type") == "dynamic" else []):
+                seclabel.remove(label)
+
+    def drop_what_libvirt_does_not_store(self):
+        """Remove spellings of "the default" that libvirt reads and then does not store, so that a document
+        saying them compares equal to the definition libvirt keeps (found with libvirt's own qemuxml2xml
+        test pairs): empty top-level elements (``<cpu/>``), an unlimited memtune limit, an empty or zero
+        interrupt coalescing, ``-1`` (any) in a USB redirection filter, a boot menu timeout with the menu
+        off, a host-model CPU's ``<model fallback=.../>``, the type of an empty CD-ROM or floppy, a SCSI
+        iSCSI host device name without its LUN (``/0``), and ``autoport='no'`` on a console with no port."""
+        root = self.element
+        for element in root.findall("memtune/*"):
+            if (element.text or "").strip() == _UNLIMITED_KIB and element.get("unit") in (None, "KiB", "k", "K"):
+                element.getparent().remove(element)
+        for coalesce in root.findall("devices/interface/coalesce"):
+            for frames in coalesce.findall("rx/frames"):
+                if frames.get("max") in ("0", None):
+                    frames.getparent().remove(frames)
+            for rx in coalesce.findall("rx"):
+                if not len(rx) and not rx.attrib:
+                    coalesce.remove(rx)
+            if not len(coalesce) and not coalesce.attrib:
+                coalesce.getparent().remove(coalesce)
+        for usbdev in root.findall("devices/redirfilter/usbdev"):
+            for name in ("class", "vendor", "product", "version"):
+                if usbdev.get(name) == "-1":
+                    usbdev.attrib.pop(name)
+            version = usbdev.get("version") or ""
+            if re.match(r"^\d+\.\d$", version):
+                usbdev.set("version", version + "0")  # binary-coded: 9.4 is 0x0940, written 9.40
+        bootmenu = root.find("os/bootmenu")
+        if bootmenu is not None and bootmenu.get("enable") == "no":
+            bootmenu.attrib.pop("timeout", None)
+        cpu = root.find("cpu")
+        if cpu is not None and cpu.get("mode") == "host-model":
+            model = cpu.find("model")
+            if model is not None and not (model.text or "").strip() and set(model.attrib) <= {"fallback"}:
+                cpu.remove(model)
+        for disk in root.findall("devices/disk"):
+            if disk.get("device") in ("cdrom", "floppy") and disk.find("source") is None:
+                disk.attrib.pop("type", None)  # no medium: libvirt stores it as type file
+        for source in root.findall("devices/hostdev/source[@protocol='iscsi']"):
+            if source.get("name") and "/" not in source.get("name"):
+                source.set("name", source.get("name") + "/0")
+        for graphics in root.findall("devices/graphics"):
+            if graphics.get("autoport") == "no" and graphics.get("port") is None and graphics.get("tlsPort") is None:
+                graphics.attrib.pop("autoport")
+        numatune_memory = root.find("numatune/memory")
+        vcpu = root.find("vcpu")
+        if numatune_memory is not None and numatune_memory.get("placement") == "auto" and vcpu is not None \
+                and vcpu.get("cpuset") is None and root.find("cputune") is None:
+            vcpu.set("placement", "auto")  # vCPUs follow the memory's automatic placement
+        for element in list(root):
+            if isinstance(element.tag, str) and not len(element) and not element.attrib \
+                    and not (element.text or "").strip():
+                root.remove(element)
 
     def has_nvram(self):
         """Whether the guest boots UEFI firmware with a variable store (NVRAM) of its own."""
@@ -501,6 +584,10 @@ class Domain(xm.XMLModel):
                 if element.get(secret) is not None:
                     element.set(secret, MASK)
         return masked.to_pretty_xml() if pretty else masked.to_xml()
+
+
+# libvirt's "no limit" for memtune (VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, in KiB).
+_UNLIMITED_KIB = str(2 ** 53 - 1)
 
 
 def _drop_allocated_ports(graphics):
@@ -528,6 +615,20 @@ def _drop_interface_runtime(interface):
         source.attrib.pop("bridge", None)  # the network's bridge, filled in while the guest runs
     elif source is not None:
         source.attrib.pop("portid", None)
+
+
+def _drop_disk_runtime(disk):
+    for mirror in disk.findall("mirror"):
+        disk.remove(mirror)
+    for element in [disk] + disk.findall(".//backingStore"):
+        source = element.find("source")
+        if element is not disk:
+            element.attrib.pop("index", None)
+        if source is not None:
+            source.attrib.pop("index", None)
+            for label in source.findall("seclabel"):
+                if label.get("labelskip") == "yes":
+                    source.remove(label)
 
 
 # Where libvirt puts the sockets it generates for unix channels (qemu driver's channelTargetDir).

@@ -703,6 +703,10 @@ def same_value(actual, declared):
     return uuid is not None and uuid == canonical_uuid(actual)
 
 
+# The unit of a size written without one, where it is not KiB (libvirt's virParseScaledValue defaults).
+_DEFAULT_SIZE_UNITS = {"tseg": "MiB", "max_size": "bytes"}
+
+
 def _same_size(actual, declared, unit_attr="unit"):
     """``<hard_limit unit='G'>1</hard_limit>`` and ``<hard_limit unit='KiB'>1048576</hard_limit>`` are one size:
     libvirt stores sizes in its own unit. None when either is not a size."""
@@ -711,10 +715,35 @@ def _same_size(actual, declared, unit_attr="unit"):
         match = _SIZE.match(element.text or "")
         if not match or match.group(2):
             return None
-        sizes.append(size_in_bytes(match.group(1), element.get(unit_attr)))
+        default_unit = _DEFAULT_SIZE_UNITS.get(element.tag, "KiB")
+        sizes.append(size_in_bytes(match.group(1), element.get(unit_attr), default_unit))
     if None in sizes:
         return None
     return sizes[0] == sizes[1]
+
+
+# Attributes holding libvirt's CPU/node set syntax (``0-3,^2,8``), which it stores in its own spelling.
+_CPU_SET_ATTRIBUTES = ("cpuset", "nodeset", "cpus", "vcpus", "iothreads")
+
+
+def cpu_set(text):
+    """The numbers of a CPU set (``1-2,5-7,^6`` is {1, 2, 5, 7}), or None when it is not one."""
+    members, excluded = set(), set()
+    for part in (text or "").replace(" ", "").split(","):
+        target = excluded if part.startswith("^") else members
+        bounds = part.lstrip("^").split("-")
+        if not all(bound.isdigit() for bound in bounds) or len(bounds) > 2:
+            return None
+        first, last = int(bounds[0]), int(bounds[-1])
+        if last - first > 65536:
+            return None
+        target.update(range(first, last + 1))
+    return members - excluded
+
+
+def same_cpu_set(actual, declared):
+    declared_set = cpu_set(declared)
+    return declared_set is not None and declared_set == cpu_set(actual)
 
 
 def element_contains(actual, declared):
@@ -731,7 +760,9 @@ def element_contains(actual, declared):
     for name, value in declared.attrib.items():
         if name == "unit" and same_size is not None:
             continue
-        if not same_value(actual.get(name), value):
+        if not same_value(actual.get(name), value) and not (
+                name in _CPU_SET_ATTRIBUTES and same_cpu_set(actual.get(name), value)) and not (
+                name == "loadparm" and (actual.get(name) or "").upper() == value.upper()):  # s390: stored upper-case
             return False
     if same_size is False:
         return False

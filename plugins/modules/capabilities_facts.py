@@ -65,7 +65,7 @@ options:
           - When omitted, every domain type the capabilities list for O(domain_capabilities.arch) is gathered
             (on a KVM host both V(qemu) and V(kvm)).
         type: str
-        choices: [xen, kvm, qemu, kqemu, lxc, uml, openvz, test, vmware, hyperv, vbox, phyp, parallels, bhyve, vz, none]
+        choices: [xen, kvm, qemu, kqemu, lxc, uml, openvz, test, vmware, hyperv, vbox, phyp, parallels, bhyve, vz, hvf, none]
       machine:
         description: The machine type, for example V(q35) or V(pc). Defaults to the emulator's default machine.
         type: str

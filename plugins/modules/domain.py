@@ -83,7 +83,7 @@ options:
   type:
     description: The hypervisor type (C(<domain type=...>)). New guests default to V(kvm).
     type: str
-    choices: [xen, kvm, qemu, kqemu, lxc, uml, openvz, test, vmware, hyperv, vbox, phyp, parallels, bhyve, vz, none]
+    choices: [xen, kvm, qemu, kqemu, lxc, uml, openvz, test, vmware, hyperv, vbox, phyp, parallels, bhyve, vz, hvf, none]
   uuid:
     description: The guest's UUID, with or without dashes. The UUID of an existing guest cannot change.
     type: str
@@ -250,7 +250,7 @@ options:
       type:
         description: Console type; V(pty) when omitted.
         type: str
-        choices: [pty, dev, file, "null", vc, stdio, tcp, udp, unix, spicevmc]
+        choices: [pty, dev, file, "null", vc, stdio, tcp, udp, unix, spicevmc, pipe, spiceport, nmdm, qemu-vdagent, dbus]
       tty:
         description: For type V(dev), the host device path.
         type: str
