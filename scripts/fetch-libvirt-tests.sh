@@ -3,6 +3,7 @@
 #   qemuxml2argvdata/    what a user writes (the inputs)
 #   qemuxml2xmloutdata/  what libvirt stores after parsing and formatting them (the outputs)
 #   qemuxml2xmltest.c    which input maps to which output
+#   qemuxml2argvtest.c   which inputs libvirt refuses to define (parse errors with the define-time parse flags)
 # They come from Debian's source package of the libvirt this machine runs (upstream 9.0.0 plus Debian's
 # patches, which add and remove test cases), fetched with apt-get source through a private deb-src list:
 # the system's apt configuration, lists and caches are not touched. Nothing is downloaded when the
@@ -13,7 +14,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 dest=$repo/.build/libvirt-tests
 upstream_version=9.0.0
 
-if [ -f "$dest/SOURCE" ]; then
+files=(qemuxml2argvdata qemuxml2xmloutdata qemuxml2xmltest.c qemuxml2argvtest.c SOURCE)
+complete=yes
+for file in "${files[@]}"; do [ -e "$dest/$file" ] || complete=no; done
+if [ "$complete" = yes ]; then
     echo "libvirt-tests: already in $dest ($(cat "$dest/SOURCE"))"
     exit 0
 fi
@@ -46,7 +50,7 @@ esac
 rm -rf "$dest.partial"
 mkdir -p "$dest.partial"
 cp -a "$source_tree/tests/qemuxml2argvdata" "$source_tree/tests/qemuxml2xmloutdata" \
-      "$source_tree/tests/qemuxml2xmltest.c" "$dest.partial/"
+      "$source_tree/tests/qemuxml2xmltest.c" "$source_tree/tests/qemuxml2argvtest.c" "$dest.partial/"
 echo "libvirt $debian_version, Debian's source package" > "$dest.partial/SOURCE"
 rm -rf "$dest"
 mv "$dest.partial" "$dest"

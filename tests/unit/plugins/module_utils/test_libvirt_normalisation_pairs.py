@@ -18,9 +18,14 @@ The documents come from Debian's source package of libvirt 9.0.0 (``make libvirt
 - one input listed several times with the same output (``aarch64-gic-v2`` with four GIC capabilities) is
   one pair.
 
-``qemuxml2xmltest.c`` marks no case as a parse failure (the inputs libvirt refuses are in
-``qemuxml2argvtest.c``'s DO_TEST_PARSE_ERROR cases, which have no output and so are no pairs), and Debian's
-patches remove the one case its libvirt refuses (``net-user-passt``: passt support is disabled).
+``qemuxml2xmltest.c`` marks no case as a parse failure, but it parses without the flags of a define
+(VIR_DOMAIN_DEF_PARSE_ABI_UPDATE: it reads the inputs as a migration would). An input that
+``qemuxml2argvtest.c`` expects a parse error for with that flag (FLAG_EXPECT_PARSE_ERROR with
+VIR_DOMAIN_DEF_PARSE_ABI_UPDATE) is refused by virDomainDefineXML, so it is no pair: in 9.0.0,
+``firmware-manual-efi-features`` ("cannot use feature-based firmware autoselection when firmware autoselection
+is disabled", as the real daemon says too). Its other parse errors depend on QEMU capabilities (an older QEMU
+lacks the feature), not on the document. Debian's patches remove the one case its libvirt refuses outright
+(``net-user-passt``: passt support is disabled).
 
 Pairs that can never compare equal by design (what libvirt stores depends on the daemon's configuration
 or host, not on the document) are listed in ``EXCEPTED`` with the reason and the fields that differ; the
@@ -42,6 +47,7 @@ from tests.support.harness import REPO
 
 LIBVIRT_TESTS = REPO / ".build" / "libvirt-tests"
 TEST_PROGRAM = LIBVIRT_TESTS / "qemuxml2xmltest.c"
+ARGV_TEST_PROGRAM = LIBVIRT_TESTS / "qemuxml2argvtest.c"
 INPUTS = LIBVIRT_TESTS / "qemuxml2argvdata"
 OUTPUTS = LIBVIRT_TESTS / "qemuxml2xmloutdata"
 MISSING = ("libvirt's test documents are not in %s: run `make libvirt-tests` (it downloads Debian's "
@@ -86,12 +92,16 @@ _SUFFIX = {
 }
 
 
-def program_cases(source):
-    """(macro, name, suffix, when) of every case in the test program's text; an unknown macro is an error."""
+def _calls(source):
+    """(macro, name, the other arguments) of every DO_TEST* call in a test program's main, comments left out."""
     source = re.sub(r"/\*.*?\*/", "", source, flags=re.DOTALL)
-    source = source[source.index("mymain"):]
+    return _CALL.findall(source[source.index("mymain"):])
+
+
+def program_cases(source):
+    """(macro, name, suffix, when) of every case in qemuxml2xmltest.c's text; an unknown macro is an error."""
     cases = []
-    for macro, name, rest in _CALL.findall(source):
+    for macro, name, rest in _calls(source):
         if macro not in _SUFFIX:
             raise ValueError("qemuxml2xmltest.c uses %s(\"%s\", ...), which this test does not know" % (macro, name))
         strings = _STRING.findall(rest)
@@ -102,6 +112,12 @@ def program_cases(source):
     return cases
 
 
+def refused_on_define(source):
+    """Names of the inputs qemuxml2argvtest.c expects a parse error for with the flags of a define."""
+    return {name for _macro, name, rest in _calls(source)
+            if "FLAG_EXPECT_PARSE_ERROR" in rest and "VIR_DOMAIN_DEF_PARSE_ABI_UPDATE" in rest}
+
+
 def stored_output(name, suffix):
     """The output libvirt compares the inactive (stored) definition with, as testInfoSetPaths picks it."""
     inactive = OUTPUTS / ("%s-inactive%s.xml" % (name, suffix))
@@ -110,15 +126,18 @@ def stored_output(name, suffix):
 
 def load_pairs():
     pairs = {}
+    refused = refused_on_define(ARGV_TEST_PROGRAM.read_text())
     for _macro, name, suffix, when in program_cases(TEST_PROGRAM.read_text()):
         if when not in ("WHEN_BOTH", "WHEN_INACTIVE"):
             continue  # only ever compared as a running guest's live XML
+        if name in refused:
+            continue
         pair_id = name + suffix
         pairs.setdefault(pair_id, Pair(pair_id, name, INPUTS / ("%s.xml" % name), stored_output(name, suffix)))
     return [pairs[pair_id] for pair_id in sorted(pairs)]
 
 
-PAIRS = load_pairs() if TEST_PROGRAM.exists() else []
+PAIRS = load_pairs() if TEST_PROGRAM.exists() and ARGV_TEST_PROGRAM.exists() else []
 PARAMS = [pytest.param(pair, id=pair.id) for pair in PAIRS] or [
     pytest.param(None, id="absent", marks=pytest.mark.skip(reason=MISSING))]
 
@@ -133,9 +152,12 @@ def plan_for(pair, input_text=None):
 
 # -- the tests -------------------------------------------------------------------------------------
 def test_the_pairs_are_there():
-    if not TEST_PROGRAM.exists():
+    if not PAIRS:
         pytest.skip(MISSING)
     assert len(PAIRS) > 500
+    refused = refused_on_define(ARGV_TEST_PROGRAM.read_text())
+    assert refused and refused <= {name for _m, name, _s, _w in program_cases(TEST_PROGRAM.read_text())}, refused
+    assert not refused & {pair.name for pair in PAIRS}
     missing = [pair.id for pair in PAIRS if not pair.input.exists() or not pair.output.exists()]
     assert not missing, "pairs without their input or output: %s" % missing
     assert set(EXCEPTED) <= {pair.id for pair in PAIRS}, set(EXCEPTED) - {pair.id for pair in PAIRS}
@@ -170,11 +192,22 @@ def test_the_mapping_follows_qemuxml2xmltest():
     ]
     with pytest.raises(ValueError, match="DO_TEST_NEW"):
         program_cases('int mymain(void) { DO_TEST_NEW("x"); }')
+    argv_program = """
+    static int mymain(void) {
+        DO_TEST_CAPS_LATEST_PARSE_ERROR("needs-newer-qemu");
+        DO_TEST_CAPS_LATEST("firmware-manual-efi-features");
+        DO_TEST_CAPS_ARCH_LATEST_FULL("firmware-manual-efi-features", "x86_64",
+                                      ARG_FLAGS, FLAG_EXPECT_PARSE_ERROR,
+                                      ARG_PARSEFLAGS, VIR_DOMAIN_DEF_PARSE_ABI_UPDATE,
+                                      ARG_END);
+    }
+    """
+    assert refused_on_define(argv_program) == {"firmware-manual-efi-features"}
 
 
 def test_a_real_change_is_still_reported():
     """The comparison below can fail: the same pair with the input's memory and vcpus changed is a change."""
-    if not TEST_PROGRAM.exists():
+    if not PAIRS:
         pytest.skip(MISSING)
     pair = next(pair for pair in PAIRS if pair.id == "minimal")
     assert not plan_for(pair).tracker.changed
