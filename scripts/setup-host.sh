@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
           qemu-system-x86 dnsmasq-base libvirt-daemon-config-network iptables
           rpm dnf python3-dnf createrepo-c iproute2 procps ipxe-qemu
-          shellcheck)  # ansible-test sanity's shellcheck test
+          shellcheck   # ansible-test sanity's shellcheck test
+          dpkg-dev)    # dpkg-source, for scripts/fetch-libvirt-tests.sh
 
 missing=()
 for p in "${packages[@]}"; do
