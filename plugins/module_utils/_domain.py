@@ -339,7 +339,7 @@ def _merge_attributes(target, declared, owned):
     """Copy attributes of a modelled element the model does not own (``<loader readonly='yes'>``)."""
     changed = []
     for name, value in declared.attrib.items():
-        if name not in owned and target.get(name) != value:
+        if name not in owned and not xm.same_value(target.get(name), value):
             changed.append((name, target.get(name), value))
             target.set(name, value)
     return changed
@@ -544,6 +544,28 @@ class DomainPlan:
         modelled = {f.steps[0] for f in type(stored).fields().values() if f.steps}
         modelled.add("readonly")
         _merge_unmodelled(stored.element, declared.element, modelled, self.tracker, label + ".")
+        self._merge_modelled_children(stored, declared, label)
+
+    def _merge_modelled_children(self, stored, declared, label):
+        """What a child element the model types carries beyond its fields (``<driver cache='none'>`` beside
+        the driver's name and type, ``<target removable='on'>``, ``<source portgroup=...>``)."""
+        fields = type(stored).fields().values()
+        for declared_child in declared.element:
+            tag = declared_child.tag
+            typed = [field for field in fields if field.steps and field.steps[0] == tag]
+            if not isinstance(tag, str) or not typed:
+                continue
+            child_label = "%s.%s" % (label, tag)
+            stored_child = stored.element.find(tag)
+            if stored_child is None:
+                stored.insert_child(stored.element, _copy(declared_child), "")
+                self.tracker.add(child_label, None, xm.describe_element(declared_child))
+                continue
+            owned = {field.attr for field in typed if len(field.steps) == 1 and field.attr}
+            for name, before, after in _merge_attributes(stored_child, declared_child, owned):
+                self.tracker.add("%s@%s" % (child_label, name), before, after)
+            owned_children = {field.steps[1] for field in typed if len(field.steps) > 1}
+            _merge_unmodelled(stored_child, declared_child, owned_children, self.tracker, child_label + ".")
 
     def _replace_device(self, stored, declared, label):
         """A device the model does not type: the declared element replaces the stored one, which keeps its

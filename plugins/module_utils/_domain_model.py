@@ -518,7 +518,8 @@ class Domain(xm.XMLModel):
         test pairs): empty top-level elements (``<cpu/>``), an unlimited memtune limit, an empty or zero
         interrupt coalescing, ``-1`` (any) in a USB redirection filter, a boot menu timeout with the menu
         off, a host-model CPU's ``<model fallback=.../>``, the type of an empty CD-ROM or floppy, a SCSI
-        iSCSI host device name without its LUN (``/0``), and ``autoport='no'`` on a console with no port."""
+        iSCSI disk or host device name without its LUN (``/0``), ``autoport='no'`` on a console with no port, and
+        an ISA serial port on a machine that is not x86."""
         root = self.element
         for element in root.findall("memtune/*"):
             if (element.text or "").strip() == _UNLIMITED_KIB and element.get("unit") in (None, "KiB", "k", "K"):
@@ -550,9 +551,16 @@ class Domain(xm.XMLModel):
         for disk in root.findall("devices/disk"):
             if disk.get("device") in ("cdrom", "floppy") and disk.find("source") is None:
                 disk.attrib.pop("type", None)  # no medium: libvirt stores it as type file
-        for source in root.findall("devices/hostdev/source[@protocol='iscsi']"):
+        for source in root.findall("devices/hostdev/source[@protocol='iscsi']") + \
+                root.findall("devices/disk/source[@protocol='iscsi']"):
             if source.get("name") and "/" not in source.get("name"):
                 source.set("name", source.get("name") + "/0")
+        arch = root.find("os/type").get("arch") if root.find("os/type") is not None else None
+        if arch is not None and arch not in ("x86_64", "i686"):
+            for target in root.findall("devices/serial/target[@type='isa-serial']"):
+                # An ISA serial port is x86's; libvirt gives other machines their own (pl011, spapr-vty).
+                if set(target.attrib) == {"type"} and not len(target):
+                    target.getparent().remove(target)
         for graphics in root.findall("devices/graphics"):
             if graphics.get("autoport") == "no" and graphics.get("port") is None and graphics.get("tlsPort") is None:
                 graphics.attrib.pop("autoport")

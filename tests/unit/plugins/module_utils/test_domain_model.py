@@ -291,3 +291,21 @@ def test_passwords_are_masked():
 def test_removable_storage_skips_media():
     domain = Domain.from_user_xml(SEED_HVM)
     assert removable_storage(domain) == ["/root/fv0"]
+
+
+def test_what_a_typed_child_carries_beyond_its_fields_is_compared():
+    """A disk's <driver cache>, <target removable> and an interface's <source portgroup> are not fields, but a
+    change of them in xml is a change (found with libvirt's own normalisation pairs, changing one attribute)."""
+    stored = """<domain type='kvm'><name>g</name><memory unit='KiB'>131072</memory><os><type>hvm</type></os>
+      <devices><disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/>
+      <source file='/img/a.img'/><target dev='vda' bus='virtio'/></disk>
+      <interface type='network'><mac address='52:54:00:00:00:01'/><source network='default' portgroup='a'/></interface>
+      </devices></domain>"""
+    user_xml = stored.replace("cache='none'", "cache='unsafe'").replace("bus='virtio'/>", "bus='virtio' rotation_rate='1'/>")
+    user_xml = user_xml.replace("portgroup='a'", "portgroup='b'")
+    result = plan({"xml": user_xml}, stored)
+    assert result.tracker.fields == ["disks[vda].driver@cache", "disks[vda].target@rotation_rate",
+                                     "interfaces[52:54:00:00:00:01].source@portgroup"]
+    assert result.desired.element.find("devices/disk/driver").get("cache") == "unsafe"
+    assert result.desired.element.find("devices/interface/source").get("portgroup") == "b"
+    assert plan({"xml": stored}, stored).tracker.fields == []
