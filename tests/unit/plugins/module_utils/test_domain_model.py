@@ -309,3 +309,43 @@ def test_what_a_typed_child_carries_beyond_its_fields_is_compared():
     assert result.desired.element.find("devices/disk/driver").get("cache") == "unsafe"
     assert result.desired.element.find("devices/interface/source").get("portgroup") == "b"
     assert plan({"xml": stored}, stored).tracker.fields == []
+
+
+def test_device_identity_table():
+    """Each kind is matched by its identity: the same identity is the same device, another is a new one."""
+    from lxml import etree
+    from ansible_collections.virt.libvirt.plugins.module_utils._domain import match_devices
+    from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import device_class
+
+    cases = [
+        # (stored, declared same device, declared other device)
+        ("<controller type='pci' index='3' model='pcie-root-port'/>", "<controller type='pci' model='pcie-root-port'/>",
+         "<controller type='pci' model='pci-bridge'/>"),
+        ("<crypto model='virtio' type='qemu'><backend model='builtin'/></crypto>",
+         "<crypto model='virtio' type='qemu'/>", "<crypto model='virtio' type='other'/>"),
+        ("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+         "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>",
+         "<channel type='unix'><target type='virtio' name='org.example.other'/></channel>"),
+        ("<input type='tablet' bus='usb'/>", "<input type='tablet'/>", "<input type='keyboard' bus='usb'/>"),
+        ("<hostdev mode='subsystem' type='pci'><source><address domain='0x0000' bus='0x06' slot='0x12' "
+         "function='0x5'/></source></hostdev>",
+         "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='6' slot='18' function='5'/>"
+         "</source></hostdev>",
+         "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='6' slot='18' function='6'/>"
+         "</source></hostdev>"),
+        ("<memballoon model='virtio'/>", "<memballoon model='none'/>", None),
+        ("<filesystem type='mount'><source dir='/srv'/><target dir='share'/></filesystem>",
+         "<filesystem type='mount'><source dir='/other'/><target dir='share'/></filesystem>",
+         "<filesystem type='mount'><source dir='/srv'/><target dir='other'/></filesystem>"),
+    ]
+    for stored_xml, same_xml, other_xml in cases:
+        stored = etree.fromstring(stored_xml)
+        kind = device_class(stored.tag)
+        stored_devices = [kind(stored)]
+        assert match_devices([kind(etree.fromstring(same_xml))], stored_devices) == {0: stored_devices[0]}, same_xml
+        if other_xml is not None:
+            assert match_devices([kind(etree.fromstring(other_xml))], stored_devices) == {}, other_xml
+    # Two declared devices never land on one stored device, and a kind the table does not know is never doubled.
+    stored = [device_class("newkind")(etree.fromstring("<newkind a='1'/>"))]
+    declared = [device_class("newkind")(etree.fromstring("<newkind a='1'/>")) for _ in range(2)]
+    assert match_devices(declared, stored) == {0: stored[0]}
