@@ -67,7 +67,7 @@ def test_stop_on_error_and_item_validation(test_driver_uri, unique_name, libvirt
                                     "domains": [guest(bad, bogus_option=1), guest(good)]})
     assert stopped.failed
     assert "1 of 2 guests failed (1 not attempted: stop_on_error)" in stopped["msg"]
-    assert "domains[0]: bogus_option. Supported parameters include" in stopped["msg"]
+    assert "domains[0]: unsupported parameter: bogus_option. Supported parameters include" in stopped["msg"]
     assert len(stopped["results"]) == 1 and not defined(conn, good)
 
     unnamed = run_module("domain", {"uri": test_driver_uri, "domains": [{"memory": 1024}]})
