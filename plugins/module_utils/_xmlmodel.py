@@ -617,8 +617,9 @@ class XMLModel:
             if value is None:
                 continue
             current = getattr(self, name)
-            # Equal after normalisation: the document keeps its own spelling (units, case).
-            if current != value:
+            # Equal after normalisation: the document keeps its own spelling (units, case). An empty list
+            # (features: []) declares no such children, which is what a document without them has.
+            if current != value and not (current is None and value == []):
                 tracker.add(prefix + self.OPTION_LABELS.get(name, name), current, value)
                 setattr(self, name, value)
 
