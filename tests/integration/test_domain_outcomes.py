@@ -4,6 +4,7 @@ another guest uses; an interface on a missing network is warned about; new x86 H
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 
@@ -137,7 +138,9 @@ def test_remove_storage_never_deletes_an_image_another_guest_uses(qemu_uri, kvm_
                                                                    unique_name, make_image, image_dir,
                                                                    libvirt_connection):
     conn = libvirt_connection(qemu_uri)
-    own, shared, transient_image = make_image("own"), make_image("shared"), make_image("live")
+    own, shared, transient_image, base = make_image("own"), make_image("shared"), make_image("live"), make_image("base")
+    overlay = os.path.join(image_dir, unique_name("overlay") + ".qcow2")  # a running guest writes here, reads base
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base, overlay], check=True)
     linked = os.path.join(image_dir, unique_name("link") + ".img")
     os.symlink(shared, linked)  # the same file under another name
     gone = os.path.join(image_dir, unique_name("gone") + ".img")  # declared, never created
@@ -148,27 +151,30 @@ def test_remove_storage_never_deletes_an_image_another_guest_uses(qemu_uri, kvm_
     conn.createXML(
         "<domain type='%s'><name>%s</name><memory unit='MiB'>64</memory><os><type>hvm</type></os><devices>"
         "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='%s'/><target dev='vda'/>"
-        "</disk></devices></domain>" % (kvm_domain_type, transient, transient_image), 0)
+        "</disk><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='%s'/>"
+        "<target dev='vdb'/></disk></devices></domain>" % (kvm_domain_type, transient, transient_image, overlay), 0)
     doomed = kvm_guests("doomed", disks=[{"source": own, "target": "vda"}, {"source": linked, "target": "vdb"},
                                          {"source": transient_image, "target": "vdc"},
-                                         {"source": gone, "target": "vdd"}])
+                                         {"source": gone, "target": "vdd"}, {"source": base, "target": "vde"}])
     try:
         assert run_module("domain", dict(doomed, uri=qemu_uri)).changed
         remove = {"uri": qemu_uri, "name": doomed["name"], "state": "absent", "remove_storage": True}
-        kept = [{"path": linked, "used_by": [other["name"]]}, {"path": transient_image, "used_by": [transient]}]
-        warnings = ["remove_storage: the disk image %s was kept: the guest %s uses it" % (linked, other["name"]),
-                    "remove_storage: the disk image %s was kept: the guest %s uses it" % (transient_image, transient)]
+        kept = [{"path": linked, "used_by": [other["name"]]}, {"path": transient_image, "used_by": [transient]},
+                {"path": base, "used_by": [transient]}]  # the backing file of the running guest's overlay
+        warnings = ["remove_storage: the disk image %s was kept: the guest %s uses it" % (kept_image["path"],
+                                                                                          kept_image["used_by"][0])
+                    for kept_image in kept]
 
         predicted = run_module("domain", remove, check_mode=True)
         assert predicted["removed_storage"] == [own] and predicted["kept_storage"] == kept
         assert predicted["warnings"] == warnings
-        assert all(os.path.exists(path) for path in (own, shared, transient_image))
+        assert all(os.path.exists(path) for path in (own, shared, transient_image, base))
 
         removed = run_module("domain", remove)
         assert removed.changed and not removed.failed, removed
         assert removed["removed_storage"] == [own]  # the missing image is not reported as removed
         assert removed["kept_storage"] == kept and removed["warnings"] == warnings
-        assert not os.path.exists(own) and os.path.exists(shared) and os.path.exists(transient_image)
+        assert not os.path.exists(own) and all(os.path.exists(path) for path in (shared, transient_image, base))
         assert doomed["name"] not in defined_names(conn)
         assert conn.lookupByName(transient).isActive() and other["name"] in defined_names(conn)
 
