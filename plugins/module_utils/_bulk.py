@@ -10,7 +10,12 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
-from ansible_collections.virt.libvirt.plugins.module_utils._module import argument_error_messages
+from ansible_collections.virt.libvirt.plugins.module_utils._module import argument_errors
+
+try:
+    from ansible.module_utils.errors import UnsupportedError
+except ImportError:  # ansible-core before 2.11 has no typed validation errors
+    UnsupportedError = None
 
 # The bulk option itself (domains, networks): its items are checked here, against the single form's own
 # argument spec, so the items' options are documented once, as the single form's.
@@ -40,8 +45,22 @@ def _validated(validator, item, prefix):
         raise ModelError("must be a dictionary of options, got %s" % type(item).__name__, option=prefix[:-1])
     checked = validator.validate(item)
     if checked.error_messages:
-        raise ModelError("; ".join(argument_error_messages(checked.errors)), option=prefix[:-1])
+        raise ModelError("; ".join(_item_error_messages(checked)), option=prefix[:-1])
     return checked.validated_parameters
+
+
+def _item_error_messages(checked):
+    """The validator's messages, with an unknown option said to be one: ansible-core's own text for it starts
+    with the bare name ("memroy. Supported parameters include: ..."), which AnsibleModule prefixes for the
+    single form ("Unsupported parameters for ... module: memroy. ...")."""
+    messages = []
+    for error in argument_errors(checked.errors):
+        message = error.args[0]
+        if UnsupportedError is not None and isinstance(error, UnsupportedError):
+            plural = "s" if len(checked.unsupported_parameters) > 1 else ""
+            message = "unsupported parameter%s: %s" % (plural, message)
+        messages.append(message)
+    return messages
 
 
 def converge_items(params, option, noun, task_level_options, item_spec, converge_one):
@@ -49,7 +68,9 @@ def converge_items(params, option, noun, task_level_options, item_spec, converge
 
     Each item is checked against ``item_spec`` first. A failing item does not stop the others unless
     ``stop_on_error``; the whole task fails at the end naming every failed item, and its result still
-    carries every item's own outcome.
+    carries every item's own outcome (without the objects' full XML, which would bury the messages). An item
+    that failed after it changed something is reported changed. The items' warnings are the task's, each
+    prefixed with its item's name.
     """
     validator = ArgumentSpecValidator(item_spec)
     items = params[option]
@@ -68,18 +89,26 @@ def converge_items(params, option, noun, task_level_options, item_spec, converge
             outcome = converge_one(merged, prefix)
             outcome["failed"] = False
         except VirtLibvirtError as error:
-            outcome = {"failed": True, "msg": str(error), "changed": False, "changes": [],
-                       "restart_required": False}
+            # What the item wrote before it failed (changed, changes) and what it warned about come along.
+            outcome = dict(error.details, failed=True, msg=str(error))
+            outcome["changed"] = bool(outcome.get("changed"))
+            outcome.setdefault("changes", [])
+            outcome.setdefault("restart_required", False)
             failed.append(outcome)
         outcome["name"] = item.get("name") if isinstance(item, dict) else None
         results.append(outcome)
         if failed and params.get("stop_on_error"):
             break
+    if failed:
+        results = [_without_xml(result) for result in results]
     summary = {
         "changed": any(result.get("changed") for result in results),
         "results": results,
         "restart_required": [result["name"] for result in results if result.get("restart_required")],
     }
+    warnings = ["%s: %s" % (result["name"], warning) for result in results for warning in result.get("warnings", [])]
+    if warnings:
+        summary["warnings"] = warnings
     diffs = [dict(result["diff"], before_header=result["name"], after_header=result["name"])
              for result in results if result.get("diff") and result.get("changed")]
     if diffs:
@@ -92,3 +121,9 @@ def converge_items(params, option, noun, task_level_options, item_spec, converge
                 "; ".join("%s: %s" % (result["name"], result["msg"]) for result in failed)),
             option=option, **summary)
     return summary
+
+
+def _without_xml(result):
+    """An item's outcome without the full XML of its object (``domain.xml``, ``network.xml``)."""
+    return {key: ({k: v for k, v in value.items() if k != "xml"} if isinstance(value, dict) else value)
+            for key, value in result.items()}

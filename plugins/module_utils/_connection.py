@@ -162,15 +162,18 @@ class LibvirtConnection:
         with translate_libvirt_errors(action, uri=self.uri):
             return function(*args, **kwargs)
 
-    def canonical_machine(self, arch, domain_type, name):
-        """The machine type the host's ``name`` is an alias of (``pc`` -> ``pc-i440fx-7.2``), or None. The
-        capabilities are read once per connection, and only when an alias has to be resolved."""
+    def capabilities(self):
+        """The host's capabilities, read once per connection and only when a task needs them."""
         if self._capabilities is None:
-            # Imported here: most module runs never resolve an alias.
+            # Imported here: most module runs never need them.
             from ansible_collections.virt.libvirt.plugins.module_utils._capabilities_model import Capabilities
             self._capabilities = Capabilities.from_xml(
                 self.call("reading the host capabilities", self.conn.getCapabilities))
-        return self._capabilities.canonical_machine(arch, domain_type, name)
+        return self._capabilities
+
+    def canonical_machine(self, arch, domain_type, name):
+        """The machine type the host's ``name`` is an alias of (``pc`` -> ``pc-i440fx-7.2``), or None."""
+        return self.capabilities().canonical_machine(arch, domain_type, name)
 
     def driver_name(self):
         return self.call("reading the hypervisor type", self.conn.getType)

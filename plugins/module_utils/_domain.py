@@ -29,6 +29,10 @@ from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLi
 
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
 
+# The features a new x86 HVM guest gets when it declares none, as virt-install gives them.
+X86_HVM_FEATURES = ("acpi", "apic")
+X86_ARCHES = ("x86_64", "i686")
+
 # -- argument spec (the module file and the bulk form's items share it) ----------------------------
 _DISK_SPEC = {
     "type": {"type": "str", "choices": list(DISK_TYPES)},
@@ -353,9 +357,11 @@ class DomainPlan:
     (``pc``) to the machine type libvirt stores for it (``pc-i440fx-7.2``), from the host's capabilities.
     """
 
-    def __init__(self, declared, current, composing=False, live=None, machines=None):
+    def __init__(self, declared, current, composing=False, live=None, machines=None, host_arch=None):
         self.declared = declared
         self.current = current
+        # A callable giving the host's architecture, asked only when a new guest's defaults depend on it.
+        self.host_arch = host_arch
         # composing: ``current`` is the user's xml and ``declared`` the structured options laid over it.
         self.composing = composing
         self.live = live
@@ -460,8 +466,25 @@ class DomainPlan:
         if desired.os_type is None:
             paravirt = desired.type == "xen" and desired.kernel and not desired.loader
             desired.os_type = "linux" if paravirt else "hvm"
+        if not self._declares_features() and self._is_x86_hvm():
+            # virt-install's defaults: without <acpi/> QEMU runs the guest with -no-acpi, and an ACPI shutdown
+            # request (state: shutdown) never reaches it. Declared features (even []) or <features> in xml win.
+            self.tracker.add("features", None, list(X86_HVM_FEATURES))
+            desired.features = list(X86_HVM_FEATURES)
         if self.declared.base is None:
             self.tracker.add("domain", None, "defined")
+
+    def _declares_features(self):
+        declared = self.declared
+        return declared.fields.get("features") is not None or (
+            declared.base is not None and declared.base.element.find("features") is not None)
+
+    def _is_x86_hvm(self):
+        desired = self.desired
+        if desired.os_type != "hvm" or desired.type not in ("kvm", "qemu", "xen"):
+            return False
+        arch = desired.os_arch or (self.host_arch() if self.host_arch is not None else None)
+        return arch in X86_ARCHES
 
     def _merge_base(self, base):
         """Merge a user's full document into the current definition (an existing guest)."""
@@ -821,6 +844,15 @@ def _lookup(connection, name):
         raise translated_error("looking up the guest %s" % name, error, option="name") from None
 
 
+def _network_exists(connection, name):
+    """False only when libvirt says there is no such network (a driver without networks cannot say)."""
+    try:
+        connection.conn.networkLookupByName(name)
+    except libvirt.libvirtError as error:
+        return not is_libvirt_error(error, libvirt.VIR_ERR_NO_NETWORK)
+    return True
+
+
 def _power_state(domain):
     with translate_libvirt_errors("reading the state of %s" % domain.name()):
         return POWER_STATE_NAMES.get(domain.state()[0], "unknown")
@@ -879,7 +911,8 @@ class DomainConverger:
         self.prefix = prefix
         self.tracker = DifferenceTracker()
         self.restart_required = False
-        self.done = []  # the changes written so far, reported even when a later write loses a race
+        self.done = []  # the changes written so far, reported even when a later write fails or loses a race
+        self.warnings = []
 
     def _option(self, name):
         return self.prefix + name
@@ -913,10 +946,13 @@ class DomainConverger:
         was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
         # A declared document may have been read from the running guest: compare it with that too.
         live = Domain.from_xml(_live_xml(domain)) if was_active and declared.base is not None else None
-        plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine)
+        plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine,
+                          host_arch=lambda: self.connection.capabilities().host_arch)
         self.tracker.extend(plan.tracker)
+        self._warn_about_missing_networks(declared)
 
         defined = plan.tracker.changed and not self.check_mode
+        created = defined and domain is None
         if defined:
             action = "defining the guest %s" % declared.name
             with concurrent_change_guard(lambda: self._definition_now(declared.name) != before_xml), \
@@ -934,7 +970,14 @@ class DomainConverger:
             self._restart(domain, declared.name, power, before_xml)
             power = "running"
             self.restart_required = False
-        self._converge_power(domain, declared.name, state, power)
+        try:
+            self._converge_power(domain, declared.name, state, power)
+        except ConcurrentChange:
+            raise
+        except VirtLibvirtError as error:
+            if not created:
+                raise
+            raise self._undefine_new_guest(domain, declared.name, stored, error) from None
         self._converge_autostart(domain, params.get("autostart"))
 
         result = {
@@ -944,6 +987,8 @@ class DomainConverger:
             "restart_required": self.restart_required,
             "domain": self._describe(domain, plan.desired, state, stored),
         }
+        if self.warnings:
+            result["warnings"] = list(self.warnings)
         if self.want_diff:
             result["diff"] = {
                 "before": current.to_masked_xml() if current is not None else "",
@@ -953,6 +998,45 @@ class DomainConverger:
                 "after_header": "%s (persistent definition)" % declared.name,
             }
         return result
+
+    def failed_after_writes(self, error, earlier=()):
+        """``error`` carrying what this task wrote before it (``changed``, ``changes``, also from earlier
+        attempts that lost a race) and its warnings, so that a failed task does not say it changed nothing."""
+        written = list(earlier) + [field for field in self.done if field not in earlier]
+        if written:
+            error.details.update(changed=True, changes=written)
+        if self.warnings:
+            error.details["warnings"] = list(error.details.get("warnings") or []) + self.warnings
+        return error
+
+    def _undefine_new_guest(self, domain, name, definition, error):
+        """A guest this task defined and could not start is undefined again, as the network module does with a
+        network whose first start fails: the task leaves nothing behind, and a rerun defines and starts it."""
+        try:
+            with translate_libvirt_errors("undefining the new guest %s again" % name):
+                domain.undefineFlags(_undefine_flags(domain, definition))
+        except VirtLibvirtError as undefine_error:
+            return VirtLibvirtError("%s. The new guest stays defined: %s" % (error.message, undefine_error.message),
+                                    option=error.option, libvirt_message=error.libvirt_message, **error.details)
+        self.done = []
+        return VirtLibvirtError("%s. The new guest was undefined again, so the task changed nothing"
+                                % error.message, option=error.option, libvirt_message=error.libvirt_message,
+                                **error.details)
+
+    def _warn_about_missing_networks(self, declared):
+        """libvirt defines a guest on a network that does not exist (it fails only when the guest starts):
+        say so, naming the interface option."""
+        interfaces = [(self._option("interfaces[%d].network" % index), item["network"])
+                      for index, item in enumerate(declared.devices["interfaces"] or []) if item["type"] == "network"]
+        if declared.base is not None:
+            interfaces += [(self._option("xml: devices/interface[%d]" % (index + 1)), interface.network)
+                           for index, interface in enumerate(declared.base.interfaces)
+                           if interface.type == "network" and interface.network]
+        for option, network in interfaces:
+            if not _network_exists(self.connection, network):
+                self.warnings.append(
+                    "%s: the network %s does not exist on %s: libvirt accepts the definition, but the guest cannot "
+                    "start until the network exists" % (option, network, self.connection.uri))
 
     # -- power state ----------------------------------------------------------------------------
     def _record_state(self, before, after):
@@ -999,6 +1083,7 @@ class DomainConverger:
                 translate_libvirt_errors("shutting down the guest %s" % name):
             domain.shutdown()
         if _wait_for_shutoff(domain, timeout):
+            self.done.append("state")
             return
         if not self.params.get("force"):
             raise VirtLibvirtError(
@@ -1007,6 +1092,7 @@ class DomainConverger:
         with concurrent_change_guard(self._power_changed_underneath(domain, power), self.done), \
                 translate_libvirt_errors("forcing off the guest %s" % name):
             domain.destroy()
+        self.done.append("state")
 
     def _restart(self, domain, name, power, before_xml):
         if self.check_mode:
@@ -1022,6 +1108,7 @@ class DomainConverger:
                 # rerun (with force) sees the change again and restarts.
                 with translate_libvirt_errors("restoring the definition of %s after the failed restart" % name):
                     self.connection.conn.defineXML(before_xml)
+                self.done = []
                 raise VirtLibvirtError("%s. The guest's definition is left as it was" % error.message,
                                        option=error.option, libvirt_message=error.libvirt_message,
                                        **error.details) from None
@@ -1042,6 +1129,7 @@ class DomainConverger:
         if not self.check_mode:
             with translate_libvirt_errors("setting autostart of %s" % domain.name(), option=self._option("autostart")):
                 domain.setAutostart(1 if autostart else 0)
+            self.done.append("autostart")
 
     # -- absent ---------------------------------------------------------------------------------
     def _absent(self, name):
@@ -1051,15 +1139,16 @@ class DomainConverger:
         if domain is None:
             return result
         before = Domain.from_xml(_persistent_xml(domain))
+        removed_storage, kept_storage = [], []
+        if self.params.get("remove_storage"):
+            # Decided before anything is removed: an image another guest uses is never deleted.
+            removed_storage, kept_storage = self._storage_to_remove(domain, before)
         power = _power_state(domain)
         if power not in ("shutoff", "crashed"):
             self._call(domain, "destroying", "destroy", before=power, after="shutoff")
         self.tracker.add("domain", "defined", None)
-        removed_storage = []
-        if self.params.get("remove_storage"):
-            removed_storage = removable_storage(before)
-            for path in removed_storage:
-                self.tracker.add("storage", path, None)
+        for path, _remover in removed_storage:
+            self.tracker.add("storage", path, None)
         if not self.check_mode:
             with translate_libvirt_errors("reading the guest %s" % name):
                 persistent = domain.isPersistent()
@@ -1067,30 +1156,68 @@ class DomainConverger:
                 flags = _undefine_flags(domain, before)
                 with translate_libvirt_errors("undefining the guest %s" % name):
                     domain.undefineFlags(flags)
-            for path in removed_storage:
-                self._remove_storage(path)
+            self.done.append("domain")
+            for path, remover in removed_storage:
+                remover()
+                if "storage" not in self.done:
+                    self.done.append("storage")
         result.update({"changed": True, "changes": self.tracker.fields,
-                       "differences": _masked_differences(self.tracker), "removed_storage": removed_storage})
+                       "differences": _masked_differences(self.tracker),
+                       "removed_storage": [path for path, _remover in removed_storage]})
+        if kept_storage:
+            result["kept_storage"] = kept_storage
+        if self.warnings:
+            result["warnings"] = list(self.warnings)
         if self.want_diff:
             result["diff"] = {"before": before.to_masked_xml(), "after": "",
                               "before_header": "%s (persistent definition)" % name, "after_header": "(absent)"}
         return result
 
-    def _remove_storage(self, path):
+    def _storage_to_remove(self, domain, definition):
+        """The guest's writable disk images that exist and no other guest uses, each with the call that removes
+        it; and those another guest uses (``kept_storage``, also warned about), which are never removed."""
+        paths = removable_storage(definition)
+        used_by = _disk_users(self.connection, domain) if paths else {}
+        removable, kept = [], []
+        for path in paths:
+            users = sorted(used_by.get(_same_file_key(self.connection, path), ()))
+            if users:
+                kept.append({"path": path, "used_by": users})
+                self.warnings.append(
+                    "%s: the disk image %s was kept: the guest%s %s use%s it" % (
+                        self._option("remove_storage"), path, "s" if len(users) > 1 else "", ", ".join(users),
+                        "" if len(users) > 1 else "s"))
+                continue
+            remover = self._storage_remover(path)
+            if remover is not None:
+                removable.append((path, remover))
+        return removable, kept
+
+    def _storage_remover(self, path):
+        """A call that deletes ``path`` (a storage volume, or a local file), or None when it does not exist."""
+        option = self._option("remove_storage")
         try:
             volume = self.connection.conn.storageVolLookupByPath(path)
         except libvirt.libvirtError:
             volume = None
         if volume is not None:
-            with translate_libvirt_errors("deleting the storage volume %s" % path, option=self._option("remove_storage")):
-                volume.delete(0)
-            return
-        if _is_local_uri(self.connection.uri) and os.path.isfile(path):
+            def delete_volume():
+                with translate_libvirt_errors("deleting the storage volume %s" % path, option=option):
+                    volume.delete(0)
+            return delete_volume
+        if not _is_local_uri(self.connection.uri):
+            self.warnings.append("%s: the disk image %s was kept: it is in no storage pool, and the host is remote"
+                                 % (option, path))
+            return None
+        if not os.path.isfile(path):
+            return None  # nothing to remove: already gone, or not a regular file (a block device is kept)
+
+        def delete_file():
             try:
                 os.remove(path)
             except OSError as error:
-                raise VirtLibvirtError("removing the disk image %s failed: %s" % (path, error),
-                                       option=self._option("remove_storage")) from None
+                raise VirtLibvirtError("removing the disk image %s failed: %s" % (path, error), option=option) from None
+        return delete_file
 
     # -- reporting ------------------------------------------------------------------------------
     def _describe(self, domain, desired, state, stored):
@@ -1115,6 +1242,48 @@ class DomainConverger:
 
 def _is_local_uri(uri):
     return not urlparse(uri).netloc
+
+
+def _same_file_key(connection, path):
+    """``path`` as it is compared with other guests' disks: symbolic links resolved on a local host."""
+    path = os.path.normpath(path)
+    return os.path.realpath(path) if _is_local_uri(connection.uri) else path
+
+
+def _disk_users(connection, domain):
+    """Every file or device any other guest on the connection reads or writes (persistent or transient, its
+    definition and what it runs with, backing stores included), mapped to those guests' names."""
+    with translate_libvirt_errors("listing the guests"):
+        others = [other for other in connection.conn.listAllDomains(0) if other.UUID() != domain.UUID()]
+    users = {}
+    for other in others:
+        try:
+            documents = [other.XMLDesc(0)]
+            if other.isPersistent() and other.isActive():
+                documents.append(other.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            name = other.name()
+        except libvirt.libvirtError as error:
+            if is_libvirt_error(error, libvirt.VIR_ERR_NO_DOMAIN):
+                continue  # removed since it was listed
+            raise translated_error("reading the guests' disks", error) from None
+        for document in documents:
+            for path in _disk_sources(connection, xm.parse_xml(document, "domain")):
+                users.setdefault(_same_file_key(connection, path), set()).add(name)
+    return users
+
+
+def _disk_sources(connection, element):
+    """The files and devices of a domain document's disks: sources, backing stores, and pool volumes."""
+    for source in element.iterfind("devices/disk//source"):
+        for attribute in ("file", "dev"):
+            if source.get(attribute):
+                yield source.get(attribute)
+        if source.get("pool") and source.get("volume"):
+            try:
+                yield connection.conn.storagePoolLookupByName(source.get("pool")).storageVolLookupByName(
+                    source.get("volume")).path()
+            except libvirt.libvirtError:
+                pass  # a pool or volume that does not exist holds no image of the guest being removed
 
 
 def _masked_differences(tracker):
@@ -1152,7 +1321,19 @@ class DomainModule(VirtLibvirtModule):
 
 
 def converge_domain(connection, params, check_mode, want_diff, prefix=""):
-    return converge_retrying_races(lambda: DomainConverger(connection, params, check_mode, want_diff, prefix).run())
+    earlier = []  # what attempts that lost a race to another run wrote
+
+    def attempt():
+        converger = DomainConverger(connection, params, check_mode, want_diff, prefix)
+        try:
+            return converger.run()
+        except ConcurrentChange as race:
+            earlier.extend(field for field in race.done if field not in earlier)
+            raise
+        except VirtLibvirtError as error:
+            raise converger.failed_after_writes(error, earlier) from None
+
+    return converge_retrying_races(attempt)
 
 
 def run_domain_module(params, check_mode, want_diff):

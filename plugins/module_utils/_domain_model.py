@@ -570,8 +570,9 @@ class Domain(xm.XMLModel):
                 and vcpu.get("cpuset") is None and root.find("cputune") is None:
             vcpu.set("placement", "auto")  # vCPUs follow the memory's automatic placement
         for element in list(root):
-            if isinstance(element.tag, str) and not len(element) and not element.attrib \
-                    and not (element.text or "").strip():
+            # (An empty <features/> stays: for a new guest it says "no features", not "the defaults".)
+            if isinstance(element.tag, str) and element.tag != "features" and not len(element) \
+                    and not element.attrib and not (element.text or "").strip():
                 root.remove(element)
 
     def has_nvram(self):

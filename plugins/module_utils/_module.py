@@ -14,8 +14,8 @@ except ImportError:  # ansible-core before 2.11 has no typed validation errors
     NoLogError = None
 
 
-def argument_error_messages(errors):
-    """The messages of an argument spec validation, those that name their option first.
+def argument_errors(errors):
+    """The errors of an argument spec validation, those that name their option first.
 
     For a string given where a dictionary of suboptions is expected (``os: hvm``), ansible-core's first error
     comes from its no_log scan and reads "dictionary requested, could not parse JSON or key=value", naming
@@ -23,7 +23,12 @@ def argument_error_messages(errors):
     """
     errors = list(getattr(errors, "errors", errors) or [])
     named = [error for error in errors if NoLogError is None or not isinstance(error, NoLogError)]
-    return [error.args[0] for error in (named or errors)]
+    return named or errors
+
+
+def argument_error_messages(errors):
+    """The messages of ``argument_errors(errors)``."""
+    return [error.args[0] for error in argument_errors(errors)]
 
 
 class VirtLibvirtModule(AnsibleModule):

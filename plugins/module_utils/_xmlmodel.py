@@ -253,6 +253,9 @@ class UuidCodec(TextCodec):
 # libvirt's virScaleInteger: a bare number is in the element's default unit; k/M/G/... are powers of
 # 1024 and KB/MB/GB/... are powers of 1000.
 _SIZE = re.compile(r"^\s*(\d+)\s*([A-Za-z]*)\s*$")
+# The spelling of a size in an option: digits and the unit written together (512MiB, 2GiB, 1000MB). "2 GB"
+# with a space is refused: libvirt would read it as 2 * 1000^3 bytes, rarely what "2 GB" meant.
+_OPTION_SIZE = re.compile(r"^(\d+)([A-Za-z]*)$")
 _POWERS = "kmgtpe"
 
 
@@ -293,6 +296,16 @@ def _shortened(value, limit=40):
     return text if len(text) <= limit else "%s...%s (%d characters)" % (text[:20], text[-10:], len(text))
 
 
+def _without_space(number, unit):
+    """How to write ``number`` ``unit`` as an option takes it, and, for a powers-of-1000 unit, its 1024 twin."""
+    lowered = unit.lower()
+    if lowered[:1] in _POWERS and lowered[1:] == "b":
+        power = _POWERS.index(lowered[0]) + 1
+        return "%s%s (%s is 1000^%d bytes) or %s%siB (1024^%d bytes)" % (
+            number, unit, unit, power, number, unit[0].upper(), power)
+    return "%s%s" % (number, unit)
+
+
 class MemoryCodec(Codec):
     """A size normalised to KiB: integers are KiB, strings may carry a unit (``512MiB``, ``2G``)."""
 
@@ -316,12 +329,13 @@ class MemoryCodec(Codec):
             element.set(self.unit_attr, "KiB")
 
     def raw(self, element, attr):
-        # The number with its unit, so that a user's <memory unit='XB'> is refused, not read as KiB.
+        # The number with its unit (<memory unit='GB'>2</memory> is 2GB), so that a user's
+        # <memory unit='XB'> is refused, not read as KiB.
         text = element.text
         unit = element.get(self.unit_attr) if self.unit_attr else None
-        if text is None or unit is None:
+        if text is None or unit is None or not text.strip().isdigit():
             return text
-        return "%s %s" % (text.strip(), unit.strip())
+        return "%s%s" % (text.strip(), unit.strip())
 
     def normalize(self, value, option):
         if isinstance(value, bool) or isinstance(value, (dict, list, tuple, float)):
@@ -332,7 +346,11 @@ class MemoryCodec(Codec):
             if size > MAX_SIZE_BYTES:
                 raise ModelError("%s KiB is larger than the 16 EiB libvirt can hold" % _shortened(value), option=option)
         else:
-            match = _SIZE.match(str(value))
+            match = _OPTION_SIZE.match(str(value).strip())
+            spaced = _SIZE.match(str(value)) if match is None else None
+            if spaced is not None and spaced.group(2) and scale_to_bytes(1, spaced.group(2)) is not None:
+                raise ModelError("%r has a space between the number and the unit; write %s"
+                                 % (value, _without_space(*spaced.groups())), option=option)
             size = size_in_bytes(match.group(1), match.group(2)) if match else None
             if match and size is None and scale_to_bytes(1, match.group(2)) is not None:
                 raise ModelError("%s is larger than the 16 EiB libvirt can hold" % _shortened(value), option=option)
@@ -599,8 +617,9 @@ class XMLModel:
             if value is None:
                 continue
             current = getattr(self, name)
-            # Equal after normalisation: the document keeps its own spelling (units, case).
-            if current != value:
+            # Equal after normalisation: the document keeps its own spelling (units, case). An empty list
+            # (features: []) declares no such children, which is what a document without them has.
+            if current != value and not (current is None and value == []):
                 tracker.add(prefix + self.OPTION_LABELS.get(name, name), current, value)
                 setattr(self, name, value)
 

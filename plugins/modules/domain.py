@@ -21,6 +21,12 @@ description:
   - A change to a running guest is written to its persistent definition and reported with
     RV(restart_required=true); with O(restart=true) the guest is shut down and started again.
   - The bulk form O(domains) converges many guests over one connection in one task.
+  - A task that fails after it wrote something (a definition written, then the start refused) reports
+    RV(changed=true) and the written fields in RV(changes) along with the failure. A new guest whose first start
+    fails is undefined again, so the task leaves nothing behind and reports no change; a rerun defines and starts
+    it once the cause is fixed.
+  - Warnings (shown by Ansible) name what libvirt accepts but cannot work, such as an interface on a network
+    that does not exist.
 author:
   - virt.libvirt developers (!UNKNOWN)
 extends_documentation_fragment:
@@ -49,7 +55,8 @@ options:
         O(autostart) apply to items that do not set them.
       - Mutually exclusive with O(name). One connection; every item is converged and reported in
         RV(results); a failing item does not stop the others unless O(stop_on_error=true), and the task
-        fails at the end naming every failed item.
+        fails at the end naming every failed item. The items' warnings are the task's, each prefixed with the
+        item's name.
     type: list
     elements: dict
   stop_on_error:
@@ -60,7 +67,7 @@ options:
     description:
       - V(present) defines the guest and leaves its power state as it is.
       - V(running) defines and starts (or resumes) it. V(paused) defines it and leaves it paused (started
-        paused when it was off).
+        paused when it was off). A guest this task defined and could not start is undefined again.
       - V(shutdown) asks the guest to shut down (ACPI) and waits O(shutdown_timeout) seconds; then the task
         fails unless O(force=true), which powers it off.
       - V(destroyed) powers it off at once.
@@ -89,8 +96,9 @@ options:
     type: str
   memory:
     description:
-      - Maximum memory. An integer is in KiB; a string may carry a unit (V(512MiB), V(2GiB), V(1000MB)),
-        as libvirt reads them (K/M/G are powers of 1024, KB/MB/GB of 1000). Required for a new guest.
+      - Maximum memory. An integer is in KiB; a string is a number with its unit written right after it,
+        without a space (V(512MiB), V(2GiB), V(1000MB), V(2G)), as libvirt reads them (K/M/G and KiB/MiB/GiB are
+        powers of 1024, KB/MB/GB of 1000). V(2 GB) with a space is refused. Required for a new guest.
     type: raw
   current_memory:
     description:
@@ -139,6 +147,11 @@ options:
     description:
       - The flags in C(<features>), for example V([pae, acpi, apic]). The list is the whole set - flags not
         listed are removed, listed ones already present keep what they carry.
+      - A new x86 HVM guest that declares no features (here or as C(<features>) in O(xml)) gets V([acpi, apic]),
+        as virt-install gives it (without ACPI, QEMU runs it with C(-no-acpi) and O(state=shutdown) cannot
+        reach it). x86 HVM is O(type) V(kvm), V(qemu) or V(xen) with O(os.type=hvm) and O(os.arch) V(x86_64) or
+        V(i686) (or no O(os.arch) on an x86 host). Declare O(features) to choose, V([]) for none. Existing guests
+        are never given these defaults.
     type: list
     elements: str
   on_poweroff:
@@ -204,7 +217,9 @@ options:
         required: true
         choices: [user, network, bridge, ethernet, mcast, server, client, udp, direct, hostdev, vhostuser, vdpa, "null", vds]
       network:
-        description: The libvirt network (type V(network)).
+        description:
+          - The libvirt network (type V(network)). One that does not exist is accepted, as libvirt accepts it,
+            with a warning; the guest cannot start until the network exists.
         type: str
       bridge:
         description: The host bridge (type V(bridge)), for example V(xenbr0) or V(br0).
@@ -308,6 +323,10 @@ options:
     description:
       - With O(state=absent), also delete the guest's writable hard-disk images (never CD-ROM, floppy or
         read-only media), through libvirt's storage pools when the image belongs to one.
+      - An image that any other guest on the connection uses is never deleted - it is kept, listed in
+        RV(kept_storage) and warned about, and the guest is still removed. Used means named as a disk source by
+        the other guest's definition, persistent or transient, or by what it runs with (with the backing files
+        libvirt reports for a running guest), under any path that resolves to the same file.
     type: bool
     default: false
 notes:
@@ -444,7 +463,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: Whether anything changed (or would change, in check mode).
+  description:
+    - Whether anything changed (or would change, in check mode). True also on a failed task that wrote something
+      before it failed, with the written fields in RV(changes).
   returned: always
   type: bool
 changes:
@@ -478,12 +499,26 @@ domain:
     persistent: {description: Whether the guest has a persistent definition., type: bool, returned: when defined}
     xml: {description: "The persistent definition, passwords masked.", type: str, returned: when defined}
 removed_storage:
-  description: Disk images deleted (or that would be) with O(remove_storage=true).
+  description:
+    - Disk images deleted (or that would be) with O(remove_storage=true) - only images that existed; images that
+      another guest uses are in RV(kept_storage) instead.
   returned: when O(state=absent) and the guest existed
   type: list
   elements: str
+kept_storage:
+  description: Disk images O(remove_storage=true) kept because other guests use them.
+  returned: when O(remove_storage=true) kept an image
+  type: list
+  elements: dict
+  contains:
+    path: {description: The image as the removed guest named it., type: str, returned: always}
+    used_by: {description: The names of the guests that use it., type: list, elements: str, returned: always}
+  sample: [{path: /var/lib/libvirt/images/base.img, used_by: [web2]}]
 results:
-  description: Bulk form - one entry per item of O(domains), with its own C(name), C(changed), C(changes), C(restart_required), C(failed), C(msg), C(domain).
+  description:
+    - Bulk form - one entry per item of O(domains), with its own C(name), C(changed), C(changes),
+      C(restart_required), C(failed), C(msg), C(domain), C(warnings).
+    - When the task fails, C(domain.xml) is left out of every entry, so that the messages stay readable.
   returned: bulk form
   type: list
   elements: dict

@@ -389,6 +389,7 @@ results:
   description:
     - Bulk form - one entry per item of O(networks), with its own C(name), C(changed), C(changes),
       C(restart_required), C(live_updates), C(failed), C(msg) and C(network).
+    - When the task fails, C(network.xml) is left out of every entry, so that the messages stay readable.
   returned: bulk form
   type: list
   elements: dict

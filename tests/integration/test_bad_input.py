@@ -93,6 +93,10 @@ DOMAIN_CASES = [
          check=True),
     case("domain-memory-negative", "domain", BAD_MEMORY, "memory", lambda s: kvm(s, memory=-1)),
     case("domain-memory-fraction", "domain", BAD_MEMORY, "memory", lambda s: kvm(s, memory="1.5GiB")),
+    case("domain-memory-space", "domain", BAD_MEMORY, "memory", lambda s: kvm(s, memory="2 GB"),
+         "write 2GB (GB is 1000^3 bytes) or 2GiB", check=True),
+    case("domain-current-memory-space", "domain", BAD_MEMORY, "current_memory",
+         lambda s: kvm(s, current_memory="64 MiB"), "write 64MiB"),
     case("domain-memory-huge", "domain", BAD_MEMORY, "memory", lambda s: kvm(s, memory="99999999999EiB")),
     case("domain-current-memory-text", "domain", BAD_MEMORY, "current_memory",
          lambda s: kvm(s, current_memory="lots")),
@@ -207,7 +211,10 @@ DOMAINS_CASES = [
          "explode"),
     case("domains-name-twice", "domains", CONFLICT, "domains", lambda s: kvm_bulk(s, {}, {}), "more than once",
          check=True),
-    case("domains-unknown-option", "domains", CONFLICT, "domains[0]", lambda s: kvm_bulk(s, {"bogus": 1}), "bogus"),
+    case("domains-unknown-option", "domains", CONFLICT, "domains[0]", lambda s: kvm_bulk(s, {"bogus": 1}),
+         "domains[0]: unsupported parameter: bogus. Supported parameters include: "),
+    case("domains-memory-space", "domains", BAD_MEMORY, "domains[0].memory", lambda s: kvm_bulk(s, {"memory": "2 GiB"}),
+         "write 2GiB"),
     case("domains-absent-bad-definition", "domains", BAD_MEMORY, "domains[0].memory",
          lambda s: kvm_bulk(s, {"memory": "12XB"}, state="absent"), check=True),
     case("domains-disk-target-twice", "domains", DUPLICATE, "domains[0].disks",
@@ -316,6 +323,8 @@ NETWORKS_CASES = [
     case("networks-xml-not-well-formed", "networks", NOT_WELL_FORMED, "networks[0].xml",
          lambda s: net_bulk(s, {"xml": "<network><name>x</name>"})),
     case("networks-uri-dead-socket", "networks", DEAD_URI, "uri", lambda s: net_bulk(s, {}, uri=DEAD_SOCKET_URI)),
+    case("networks-unknown-option", "networks", OTHER, "networks[0]", lambda s: net_bulk(s, {"mtuu": 1500}),
+         "networks[0]: unsupported parameter: mtuu. Supported parameters include: "),
 ]
 
 CAPABILITIES_CASES = [

@@ -341,6 +341,9 @@ def test_bulk_form(qemu_uri, run_prefix, unique_name, subnets, libvirt_connectio
     assert "%s: networks[1].ips[0].dhcp.range.start" % broken in result["msg"]
     assert [(r["name"], r["failed"], r["changed"]) for r in result["results"]] == [
         (routed, False, True), (broken, True, False), (opened, False, True)]
+    assert all("xml" not in r.get("network", {}) for r in result["results"])  # not in a failed task's result
+    assert [sorted(r["network"]) for r in result["results"] if "network" in r][0] == [
+        "active", "autostart", "bridge", "name", "persistent", "uuid"]
     assert conn.networkLookupByName(routed).isActive()  # task-level state
     assert not conn.networkLookupByName(opened).isActive()  # its own state: present
     assert broken not in network_names(conn)
@@ -352,6 +355,7 @@ def test_bulk_form(qemu_uri, run_prefix, unique_name, subnets, libvirt_connectio
     good = dict(task, networks=[items[0], items[2]])
     again = run_module("network", good)
     assert not again.failed and not again.changed and again["restart_required"] == []
+    assert "<name>%s</name>" % routed in again["results"][0]["network"]["xml"]  # kept on success
     items[0]["ips"][0]["dhcp"]["range"]["end"] = host(subnets[4], 30)
     changed = run_module("network", good)
     assert changed.changed and changed["restart_required"] == [routed]

@@ -257,6 +257,46 @@ def test_new_guest_defaults_and_required_memory():
     assert (kvm.type, kvm.os_type) == ("kvm", "hvm")
 
 
+def x86_plan(params, host_arch="x86_64", current_xml=None):
+    declared = DeclaredDomain(dict({"name": "g", "memory": 1024}, **params))
+    return DomainPlan(declared, Domain.from_xml(current_xml) if current_xml else None, host_arch=lambda: host_arch)
+
+
+@pytest.mark.parametrize("params,host_arch,features", [
+    ({}, "x86_64", ["acpi", "apic"]),
+    ({"type": "qemu", "os": {"arch": "i686"}}, "aarch64", ["acpi", "apic"]),
+    ({"type": "xen", "os": {"type": "hvm"}}, "i686", ["acpi", "apic"]),
+    ({}, "aarch64", None),
+    ({"os": {"arch": "aarch64"}}, "x86_64", None),
+    ({"type": "xen", "os": {"kernel": "/boot/vmlinuz"}}, "x86_64", None),  # paravirtualized
+    ({"type": "lxc", "os": {"type": "exe"}}, "x86_64", None),
+    ({"features": []}, "x86_64", None),
+    ({"features": ["pae"]}, "x86_64", ["pae"]),
+    ({"xml": "<domain><name>g</name><features/></domain>"}, "x86_64", None),
+    ({"xml": "<domain><name>g</name><features><pae/></features></domain>"}, "x86_64", ["pae"]),
+    ({"xml": "<domain><name>g</name></domain>"}, "x86_64", ["acpi", "apic"]),
+])
+def test_new_x86_hvm_guests_get_acpi_and_apic_unless_features_are_declared(params, host_arch, features):
+    result = x86_plan(params, host_arch)
+    assert (result.desired.features or None) == features
+    default = {"field": "features", "before": None, "after": ["acpi", "apic"]}
+    assert (default in result.tracker.as_list()) == (features == ["acpi", "apic"])  # reported as a change
+
+
+def test_existing_guests_never_get_the_new_guest_features():
+    asked = []
+    result = DomainPlan(DeclaredDomain({"name": "g", "vcpu": 2}), Domain.from_xml(LIBVIRT_STORED),
+                        host_arch=lambda: asked.append(True) or "x86_64")
+    assert result.desired.features is None and result.tracker.fields == ["vcpu"]
+    assert not asked  # the host is not even asked
+
+
+def test_an_empty_feature_list_is_the_same_as_none():
+    """features: [] on a guest without <features> is no change (libvirt drops an empty <features/>)."""
+    assert not plan({"features": []}, LIBVIRT_STORED).tracker.changed
+    assert plan({"features": ["acpi"]}, LIBVIRT_STORED).tracker.fields == ["features"]
+
+
 @pytest.mark.parametrize("params,option,message", [
     ({"memory": "lots"}, "memory", "is not a size"),
     ({"uuid": "xyz"}, "uuid", "is not a UUID"),

@@ -40,22 +40,37 @@ def test_entities_are_not_resolved(tmp_path):
 
 @pytest.mark.parametrize("given,kib", [
     (524288, 524288), ("512MiB", 524288), ("512M", 524288), ("2GiB", 2097152), ("2G", 2097152),
-    ("1000MB", 976563), ("1024", 1024), ("1 GiB", 1048576), ("4096 KiB", 4096), ("1048576b", 1024),
+    ("1000MB", 976563), ("1024", 1024), ("1048576b", 1024), ("2gib", 2097152), (" 512MiB ", 524288),
 ])
 def test_memory_normalises_to_kib(given, kib):
     assert xm.MEMORY.normalize(given, "memory") == kib
 
 
-@pytest.mark.parametrize("bad", ["lots", "12 parsecs", "-5", "", True, 1.5, "0"])
+@pytest.mark.parametrize("bad", ["lots", "12 parsecs", "-5", "", True, 1.5, "0", "1 GiB", "4096 KiB", "2 G"])
 def test_memory_refuses_nonsense(bad):
     with pytest.raises(ModelError, match="^memory"):
         xm.MEMORY.normalize(bad, "memory")
         raise AssertionError("accepted %r" % (bad,))
 
 
+def test_memory_with_a_space_before_its_unit_says_how_to_write_it():
+    """'2 GB' is not silently 1953125 KiB (libvirt's GB is 1000^3 bytes): the message offers both spellings."""
+    with pytest.raises(ModelError) as refused:
+        xm.MEMORY.normalize("2 GB", "memory")
+    assert str(refused.value) == ("memory: '2 GB' has a space between the number and the unit; write 2GB (GB is "
+                                  "1000^3 bytes) or 2GiB (1024^3 bytes)")
+    with pytest.raises(ModelError, match="write 512MiB$"):
+        xm.MEMORY.normalize("512 MiB", "memory")
+
+
 def test_memory_reads_the_unit_attribute():
     thing = Thing.from_xml("<thing><memory unit='MiB'>512</memory></thing>")
     assert thing.memory == 524288
+    thing = Thing.from_xml("<thing><memory unit='GB'> 2 </memory></thing>")
+    assert thing.memory == 1953125
+    thing.validate_raw("xml")  # a unit attribute is the XML spelling of a unit, refused only when unknown
+    with pytest.raises(ModelError, match="XB"):
+        Thing.from_xml("<thing><memory unit='XB'>2</memory></thing>").validate_raw("xml")
     thing = Thing.from_xml("<thing><memory>131072</memory></thing>")
     assert thing.memory == 131072
 
