@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config
           qemu-system-x86 dnsmasq-base libvirt-daemon-config-network iptables
           rpm dnf python3-dnf createrepo-c iproute2 procps ipxe-qemu
+          qemu-utils ovmf  # disk images (qemu-img) and UEFI firmware for the guests the tests start
+          virtinst         # virt-install --print-xml: the documents real users have (test_client_documents.py)
           shellcheck   # ansible-test sanity's shellcheck test
           dpkg-dev)    # dpkg-source, for scripts/fetch-libvirt-tests.sh
 

@@ -51,8 +51,8 @@ class EnumValuesField(xm.Field):
     Reads [] when the element or the enum is absent: libvirt offers none of them there.
     """
 
-    def __init__(self, path, enum_name, doc=None):
-        super().__init__(path, doc=doc)
+    def __init__(self, path, enum_name):
+        super().__init__(path)
         self.enum_name = enum_name
 
     def _enum(self, model):
@@ -97,7 +97,8 @@ class Machine(xm.XMLModel):
     TAG = "machine"
 
     name = xm.Field("")
-    canonical = xm.Field("", attr="canonical", doc="the machine type this name is an alias of")
+    # The machine type this name is an alias of.
+    canonical = xm.Field("", attr="canonical")
     max_cpus = xm.Field("", attr="maxCpus", codec=xm.INT)
     deprecated = xm.Field("", attr="deprecated", codec=xm.BOOL)
 
@@ -120,8 +121,10 @@ class GuestDomain(xm.XMLModel):
 class GuestFeature(xm.XMLModel):
     """One child of a guest's ``<features>`` (``<acpi default='on' toggle='yes'/>``, ``<pae/>``)."""
 
-    default = xm.Field("", attr="default", codec=xm.BOOL, doc="whether the feature is on unless configured")
-    toggle = xm.Field("", attr="toggle", codec=xm.BOOL, doc="whether a guest may switch it")
+    # Whether the feature is on unless configured.
+    default = xm.Field("", attr="default", codec=xm.BOOL)
+    # Whether a guest may switch it.
+    toggle = xm.Field("", attr="toggle", codec=xm.BOOL)
 
     @property
     def name(self):
@@ -142,7 +145,8 @@ class Guest(xm.XMLModel):
     wordsize = xm.Field("arch/wordsize", codec=xm.INT)
     emulator = xm.Field("arch/emulator")
     loader = xm.Field("arch/loader")
-    machines = xm.ListField("arch", "machine", doc="every machine name, canonical names and aliases alike")
+    # Every machine name, canonical names and aliases alike.
+    machines = xm.ListField("arch", "machine")
     domain_types = xm.ListField("arch", "domain", attr="type")
     features = xm.ChildTagsField("features")
 
@@ -189,7 +193,8 @@ class NumaCell(xm.XMLModel):
     CHILD_ORDER = {"": ["memory", "pages", "distances", "cpus"]}
 
     id = xm.Field("", attr="id", codec=xm.INT)
-    memory = xm.Field("memory", codec=xm.MEMORY, doc="KiB")
+    # KiB.
+    memory = xm.Field("memory", codec=xm.MEMORY)
     cpu_count = xm.Field("cpus", attr="num", codec=xm.INT)
     cpus = xm.ListField("cpus", "cpu", attr="id", codec=xm.INT)
 
@@ -259,7 +264,8 @@ class Host(xm.XMLModel):
     cpu_cores = xm.Field("cpu/topology", attr="cores", codec=xm.INT)
     cpu_threads = xm.Field("cpu/topology", attr="threads", codec=xm.INT)
     cpu_address_bits = xm.Field("cpu/maxphysaddr", attr="bits", codec=xm.INT)
-    page_sizes = xm.ListField("cpu", "pages", attr="size", codec=SIZE_KIB, doc="KiB")
+    # KiB.
+    page_sizes = xm.ListField("cpu", "pages", attr="size", codec=SIZE_KIB)
     power_management = xm.ChildTagsField("power_management")
     iommu = xm.Field("iommu", attr="support", codec=xm.BOOL)
     migration_features = xm.ChildTagsField("migration_features")
@@ -447,7 +453,8 @@ class CpuModel(xm.XMLModel):
     TAG = "model"
 
     name = xm.Field("")
-    usable = xm.Field("", attr="usable", codec=xm.BOOL, doc="yes, no or unknown")
+    # Yes, no or unknown.
+    usable = xm.Field("", attr="usable", codec=xm.BOOL)
     vendor = xm.Field("", attr="vendor")
     canonical = xm.Field("", attr="canonical")
 
@@ -460,7 +467,8 @@ class CpuMode(xm.XMLModel):
 
     name = xm.Field("", attr="name")
     supported = xm.Field("", attr="supported", codec=xm.BOOL)
-    host_model = xm.Field("model", doc="the model host-model expands to")
+    # The model host-model expands to.
+    host_model = xm.Field("model")
     host_model_fallback = xm.Field("model", attr="fallback")
     vendor = xm.Field("vendor")
 
@@ -504,9 +512,11 @@ class DomainCapabilities(xm.XMLModel):
     vcpu_max = xm.Field("vcpu", attr="max", codec=xm.INT)
     iothreads = xm.Field("iothreads", attr="supported", codec=xm.BOOL)
     os_supported = xm.Field("os", attr="supported", codec=xm.BOOL)
-    firmware = EnumValuesField("os", "firmware", doc="values of <os firmware=...>: bios, efi")
+    # Values of <os firmware=...>: bios, efi.
+    firmware = EnumValuesField("os", "firmware")
     loader_supported = xm.Field("os/loader", attr="supported", codec=xm.BOOL)
-    loaders = xm.ListField("os/loader", "value", doc="firmware image paths")
+    # Firmware image paths.
+    loaders = xm.ListField("os/loader", "value")
     loader_types = EnumValuesField("os/loader", "type")
     disk_devices = EnumValuesField("devices/disk", "diskDevice")
     disk_buses = EnumValuesField("devices/disk", "bus")

@@ -82,6 +82,10 @@ class Adapter:
     def describe(self, handle, plan, declared, check_mode):
         raise NotImplementedError
 
+    def absent_description(self, declared):
+        """What the result says of an object that is (or is now) absent."""
+        return {"name": declared.name, "state": "absent"}
+
     def document(self, model):
         """The text of a model in the diff."""
         return model.to_pretty_xml()
@@ -187,10 +191,10 @@ class Converger:
         adapter = self.adapter
         handle = adapter.lookup(declared)
         if handle is None:
-            return self._result({"name": declared.name, "state": "absent"})
+            return self._result(adapter.absent_description(declared))
         before = adapter.read(handle)
         adapter.remove(self, declared, handle, before)
-        result = self._result({"name": declared.name, "state": "absent"})
+        result = self._result(adapter.absent_description(declared))
         if self.want_diff:
             result["diff"] = self._diff(declared.name, before, None)
         return result

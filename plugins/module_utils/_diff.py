@@ -14,12 +14,9 @@ class DifferenceTracker:
     def add(self, field, before, after):
         self._differences.append({"field": field, "before": before, "after": after})
 
-    def extend(self, other, prefix=None):
+    def extend(self, other):
         for difference in other._differences:  # pylint: disable=protected-access
-            field = difference["field"]
-            if prefix:
-                field = "%s.%s" % (prefix, field) if not field.startswith("[") else prefix + field
-            self.add(field, difference["before"], difference["after"])
+            self.add(difference["field"], difference["before"], difference["after"])
 
     @property
     def changed(self):

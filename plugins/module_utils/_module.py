@@ -5,13 +5,9 @@
 from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.errors import NoLogError
 
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import uri_secret_values
-
-try:
-    from ansible.module_utils.errors import NoLogError
-except ImportError:  # ansible-core before 2.11 has no typed validation errors
-    NoLogError = None
 
 
 def argument_errors(errors):
@@ -22,7 +18,7 @@ def argument_errors(errors):
     nothing; the type check's error for the same value, which names the option, follows it.
     """
     errors = list(getattr(errors, "errors", errors) or [])
-    named = [error for error in errors if NoLogError is None or not isinstance(error, NoLogError)]
+    named = [error for error in errors if not isinstance(error, NoLogError)]
     return named or errors
 
 

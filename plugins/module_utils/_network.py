@@ -16,14 +16,14 @@ import re
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import (
-    bulk_argument_spec, converge_items, item_argument_spec,
+    bulk_argument_spec, item_argument_spec,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
-    libvirt, translate_libvirt_errors, translated_error,
+    is_libvirt_error, libvirt, translate_libvirt_errors, translated_error,
 )
+from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, converge, run_module
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
     FORWARD_CHOICES, HOST_MODES, IP_FAMILIES, DeviceNameCodec, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec,
     IpAddress, IpAddressCodec, NetmaskCodec, Network, classful_prefix, describe_host, family_of,
@@ -113,6 +113,7 @@ class DeclaredNetwork:
 
     def __init__(self, params, prefix=""):
         self.prefix = prefix
+        self.state = params.get("state") or "present"
         name = params.get("name")
         if name is None or not str(name).strip():
             raise ModelError("is required", option=self._opt("name"))
@@ -735,15 +736,6 @@ def _bridge_owner(connection, bridge, own_name):
     return None
 
 
-def _lookup(connection, name, option):
-    try:
-        return connection.conn.networkLookupByName(name)
-    except libvirt.libvirtError as error:
-        if is_libvirt_error(error, libvirt.VIR_ERR_NO_NETWORK):
-            return None
-        raise translated_error("looking up the network %s" % name, error, option=option) from None
-
-
 def _persistent_xml(network):
     """The definition the network gets at its next start (libvirt's test driver has only one)."""
     try:
@@ -765,34 +757,125 @@ def _is_persistent(network):
         return bool(network.isPersistent())
 
 
-def _is_active(network):
-    if network is None:
-        return False
-    with translate_libvirt_errors("reading the state of the network %s" % network.name()):
-        return bool(network.isActive())
+class NetworkAdapter(Adapter):
+    """How the shared converger brings one network to its declared state: static DHCP hosts of a running
+    network go live through update(), everything else to the definition (``restart_required`` until a
+    restart); a network this task defined and could not start is removed again."""
 
+    KIND = "network"
+    NOUN = "network"
+    RESULT_KEY = "network"
+    HAS_ACTIVE_STATE = True
+    HAS_AUTOSTART = True
 
-class NetworkConverger:
-    """Brings one network to its declared state and reports what it did (or would do)."""
-
-    def __init__(self, connection, params, check_mode, want_diff, prefix=""):
-        self.connection = connection
-        self.params = params
-        self.check_mode = check_mode
-        self.want_diff = want_diff
-        self.prefix = prefix
-        self.tracker = DifferenceTracker()
+    def __init__(self, connection, params, prefix=""):
+        super().__init__(connection, params, prefix)
         self.live_updates = []
+        self.restart_required = False
         self.created = False
         self.bridge = None
         self.live_xml_read = None
-        self.done = []  # the changes written so far, reported even when a later write loses a race
 
-    def _option(self, name):
-        return self.prefix + name
+    # -- declare, look up, read, plan -------------------------------------------------------------------
+    def declare(self):
+        # The definition may come along with state absent (decommissioning flips state on the same
+        # declaration), but it must be valid: a bad one removes nothing.
+        return DeclaredNetwork(self.params, self.prefix)
 
-    def _wrote(self):
-        self.done.extend(field for field in self.tracker.fields if field not in self.done)
+    def read(self, handle):
+        return Network.from_xml(_persistent_xml(handle))
+
+    def plan(self, declared, current, handle):
+        plan = NetworkPlan(declared, current)
+        self.created = handle is None
+        self.bridge = plan.desired.bridge_name
+        return plan
+
+    def is_active(self, handle):
+        if handle is None:
+            return False
+        return super().is_active(handle)
+
+    # -- write ------------------------------------------------------------------------------------------
+    def write(self, converger, declared, plan, network):
+        was_active = self.is_active(network)
+        if network is not None and not _is_persistent(network):
+            # A transient network (virsh net-create) gets a definition: every state but absent means defined.
+            converger.tracker.add("persistent", False, True)
+            network = self._define(converger, plan.current, declared, ["persistent"]) or network
+        if was_active and declared.state == "inactive":
+            self.stop(converger, declared, network)
+            was_active = False
+        if was_active:
+            network = self._converge_active(converger, network, declared, plan)
+        elif plan.changed:
+            network = self._define(converger, plan.desired, declared, plan.tracker.fields) or network
+        if was_active:
+            self.restart_required = self._restart_pending(network, plan)
+            if self.restart_required and self.params.get("restart"):
+                self._restart(converger, network, declared.name)
+                self.restart_required = False
+        return network
+
+    def _define(self, converger, desired, declared, fields):
+        option = self.option("xml") if declared.base is not None else None
+
+        def raced():
+            # Two runs creating one network: libvirt refuses the second definition ("already exists").
+            return self.created and self.connection.lookup("network", declared.name, option=option) is not None
+
+        try:
+            return converger.write("defining the network %s" % declared.name,
+                                   lambda: self.connection.conn.networkDefineXML(desired.to_xml()), fields,
+                                   raced=raced, option=option)
+        except VirtLibvirtError as error:
+            raise self._explain_bridge_conflict(error) from None
+
+    def _converge_active(self, converger, network, declared, plan):
+        """Static hosts go live through update(); the rest is written to the definition. When the hosts
+        are the only change and the live network and the definition agree on them, one update() call per
+        host changes both at once, as ``virsh net-update --live --config`` does."""
+        self.live_xml_read = _live_xml(network)
+        live = Network.from_xml(self.live_xml_read)
+        live_operations = host_operations(live, plan.desired)
+        both = (plan.current is not None and not plan.structural_fields
+                and host_operations(plan.current, plan.desired) == live_operations)
+        if plan.changed and not both:
+            network = self._define(converger, plan.desired, declared, plan.tracker.fields) or network
+        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
+        if both:
+            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+        for operation in live_operations:
+            field = host_label(operation["address"], operation["host"])
+            if field not in converger.tracker.fields:
+                # The definition has it already; only the running network lacks it.
+                field += " (live)"
+                converger.tracker.add(field, operation["command"], describe_host(operation["host"]))
+            self.live_updates.append({"command": operation["command"], "ip": operation["address"],
+                                      "host": describe_host(operation["host"])})
+            self._update_host(converger, network, operation, flags, [field])
+        return network
+
+    def _update_host(self, converger, network, operation, flags, fields):
+        command = {
+            "add": libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+            "modify": libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY,
+            "delete": libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
+        }[operation["command"]]
+        action = "updating the static DHCP host %s of the network %s live (%s)" % (
+            describe_host(operation["host"]), network.name(), operation["command"])
+        converger.write(action, lambda: network.update(command, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST,
+                                                       operation["index"], _host_xml(operation["host"]), flags),
+                        fields, raced=lambda: _live_xml(network) != self.live_xml_read, option=self.option("ips"))
+
+    def _restart_pending(self, network, plan):
+        """Whether the running network differs from its definition in anything but static hosts."""
+        if plan.structural_fields:
+            return True
+        if network is None:
+            return False
+        live = Network.from_xml(_live_xml(network))
+        return live.summary() != plan.desired.summary()
 
     def _explain_bridge_conflict(self, error):
         """libvirt names a taken bridge: at define when another network has it, at start when a host
@@ -807,215 +890,53 @@ class NetworkConverger:
             conflict = "a host interface named %s exists already, not made by libvirt for this network" % self.bridge
         return VirtLibvirtError(
             "%s; choose another bridge.name, or omit it to let libvirt pick a free virbrN (%s)"
-            % (conflict, error.message), option=self._option("bridge.name"), libvirt_message=text)
+            % (conflict, error.message), option=self.option("bridge.name"), libvirt_message=text)
 
-    def run(self):
-        params = self.params
-        state = params.get("state") or "present"
-        if state == "absent":
-            # The definition may come along (decommissioning flips state on the same declaration), but it must
-            # be valid: a bad one removes nothing.
-            name = DeclaredNetwork(params, self.prefix).name
-            # Another run removing the same network at once: whatever fails because it is gone is no error.
-            with concurrent_change_guard(lambda: _lookup(self.connection, name, None) is None, self.done):
-                return self._absent(name)
-        declared = DeclaredNetwork(params, self.prefix)
-        network = _lookup(self.connection, declared.name, self._option("name"))
-        before_xml = _persistent_xml(network) if network is not None else None
-        current = Network.from_xml(before_xml) if before_xml is not None else None
-        plan = NetworkPlan(declared, current)
-        self.tracker.extend(plan.tracker)
-        was_active = _is_active(network)
-        created = network is None
-        self.created = created
-        self.bridge = plan.desired.bridge_name
+    # -- state ------------------------------------------------------------------------------------------
+    def wanted_active(self, declared):
+        # state inactive stopped the network before its definition was written (in write()).
+        return True if declared.state == "active" else None
 
-        if network is not None and not _is_persistent(network):
-            # A transient network (virsh net-create) gets a definition: every state but absent means defined.
-            self.tracker.add("persistent", False, True)
-            if not self.check_mode:
-                network = self._define(current, declared)
-        if was_active and state == "inactive":
-            self._stop(network, declared.name)
-            was_active = False
-        if was_active:
-            network = self._converge_active(network, declared, plan)
-        elif plan.changed and not self.check_mode:
-            network = self._define(plan.desired, declared)
-
-        restart_required = False
-        if was_active:
-            restart_required = self._restart_pending(network, plan)
-            if restart_required and params.get("restart"):
-                self._restart(network, declared.name)
-                restart_required = False
-        if state == "active" and not was_active:
-            self._start(network, declared.name, created)
-        self._converge_autostart(network, params.get("autostart"))
-
-        result = {
-            "changed": self.tracker.changed,
-            "changes": self.tracker.fields,
-            "differences": self.tracker.as_list(),
-            "restart_required": restart_required,
-            "live_updates": self.live_updates,
-            "network": self._describe(network, plan.desired, state),
-        }
-        if self.want_diff:
-            after = plan.desired if (network is None or self.check_mode) else Network.from_xml(_persistent_xml(network))
-            result["diff"] = {
-                "before": current.to_pretty_xml() if current is not None else "",
-                "after": after.to_pretty_xml(),
-                "before_header": "%s (persistent definition)" % declared.name,
-                "after_header": "%s (persistent definition)" % declared.name,
-            }
-        return result
-
-    # -- definition and live hosts ---------------------------------------------------------------
-    def _define(self, desired, declared):
-        option = self._option("xml") if declared.base is not None else None
-
-        def raced():
-            # Two runs creating one network: libvirt refuses the second definition ("already exists").
-            return self.created and _lookup(self.connection, declared.name, option) is not None
-
-        try:
-            with concurrent_change_guard(raced, self.done), \
-                    translate_libvirt_errors("defining the network %s" % declared.name, option=option):
-                network = self.connection.conn.networkDefineXML(desired.to_xml())
-        except ConcurrentChange:
-            raise
-        except VirtLibvirtError as error:
-            raise self._explain_bridge_conflict(error) from None
-        self._wrote()
-        return network
-
-    def _converge_active(self, network, declared, plan):
-        """Static hosts go live through update(); the rest is written to the definition. When the hosts
-        are the only change and the live network and the definition agree on them, one update() call per
-        host changes both at once, as ``virsh net-update --live --config`` does."""
-        self.live_xml_read = _live_xml(network)
-        live = Network.from_xml(self.live_xml_read)
-        live_operations = host_operations(live, plan.desired)
-        both = (plan.current is not None and not plan.structural_fields
-                and host_operations(plan.current, plan.desired) == live_operations)
-        if plan.changed and not both and not self.check_mode:
-            network = self._define(plan.desired, declared)
-        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
-        if both:
-            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
-        for operation in live_operations:
-            field = host_label(operation["address"], operation["host"])
-            if field not in self.tracker.fields:
-                # The definition has it already; only the running network lacks it.
-                self.tracker.add(field + " (live)", operation["command"], describe_host(operation["host"]))
-            self.live_updates.append({"command": operation["command"], "ip": operation["address"],
-                                      "host": describe_host(operation["host"])})
-            if not self.check_mode:
-                self._update_host(network, operation, flags)
-        return network
-
-    def _update_host(self, network, operation, flags):
-        command = {
-            "add": libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
-            "modify": libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY,
-            "delete": libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
-        }[operation["command"]]
-        action = "updating the static DHCP host %s of the network %s live (%s)" % (
-            describe_host(operation["host"]), network.name(), operation["command"])
-        with concurrent_change_guard(lambda: _live_xml(network) != self.live_xml_read, self.done), \
-                translate_libvirt_errors(action, option=self._option("ips")):
-            network.update(command, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, operation["index"],
-                           _host_xml(operation["host"]), flags)
-        self._wrote()
-
-    def _restart_pending(self, network, plan):
-        """Whether the running network differs from its definition in anything but static hosts."""
-        if plan.structural_fields:
-            return True
-        if network is None:
-            return False
-        live = Network.from_xml(_live_xml(network))
-        return live.summary() != plan.desired.summary()
-
-    # -- state ------------------------------------------------------------------------------------
-    def _start(self, network, name, created):
-        self.tracker.add("state", "inactive", "active")
-        if self.check_mode:
-            return
+    def start(self, converger, declared, network):
         try:
             # Another run may have started it since it was read: then it is active as declared.
-            with concurrent_change_guard(lambda: _is_active(network), self.done), \
-                    translate_libvirt_errors("starting the network %s" % name, option=self._option("state")):
-                network.create()
-        except ConcurrentChange:
-            raise
+            super().start(converger, declared, network)
         except VirtLibvirtError as error:
-            if created:
+            if self.created:
                 # A network this task defined and could not start is removed again: the task changes nothing.
                 try:
                     network.undefine()
                 except libvirt.libvirtError:
                     pass
             raise self._explain_bridge_conflict(error) from None
-        self._wrote()
 
-    def _stop(self, network, name):
-        self.tracker.add("state", "active", "inactive")
-        if not self.check_mode:
-            with concurrent_change_guard(lambda: not _is_active(network), self.done), \
-                    translate_libvirt_errors("stopping the network %s" % name):
-                network.destroy()
-            self._wrote()
+    def stop(self, converger, declared, network):
+        converger.tracker.add("state", "active", "inactive")
+        super().stop(converger, declared, network)
 
-    def _restart(self, network, name):
-        self.tracker.add("state", "active", "active (restarted)")
-        if self.check_mode:
-            return
-        with translate_libvirt_errors("stopping the network %s to restart it" % name):
-            network.destroy()
-        with translate_libvirt_errors("starting the network %s again" % name, option=self._option("restart")):
-            network.create()
+    def _restart(self, converger, network, name):
+        converger.tracker.add("state", "active", "active (restarted)")
+        converger.write("stopping the network %s to restart it" % name, network.destroy, [])
+        converger.write("starting the network %s again" % name, network.create, ["state"],
+                        option=self.option("restart"))
 
-    def _converge_autostart(self, network, autostart):
-        if autostart is None:
-            return
-        current = False
-        if network is not None:
-            with translate_libvirt_errors("reading autostart of the network %s" % network.name()):
-                current = bool(network.autostart())
-        if current == autostart:
-            return
-        self.tracker.add("autostart", current, autostart)
-        if not self.check_mode:
-            with translate_libvirt_errors("setting autostart of the network %s" % network.name(),
-                                          option=self._option("autostart")):
-                network.setAutostart(1 if autostart else 0)
+    # -- absent -----------------------------------------------------------------------------------------
+    def remove(self, converger, declared, network, before):
+        if self.is_active(network):
+            self.stop(converger, declared, network)
+        if _is_persistent(network):
+            converger.tracker.add("network", "defined", None)
+            converger.write("undefining the network %s" % declared.name, network.undefine, ["network"])
 
-    # -- absent -----------------------------------------------------------------------------------
-    def _absent(self, name):
-        network = _lookup(self.connection, name, self._option("name"))
-        result = {"changed": False, "changes": [], "differences": [], "restart_required": False,
-                  "live_updates": [], "network": {"name": name, "active": False, "persistent": False}}
-        if network is None:
-            return result
-        before = Network.from_xml(_persistent_xml(network))
-        persistent = _is_persistent(network)
-        if _is_active(network):
-            self._stop(network, name)
-        if persistent:
-            self.tracker.add("network", "defined", None)
-            if not self.check_mode:
-                with translate_libvirt_errors("undefining the network %s" % name):
-                    network.undefine()
-        result.update({"changed": True, "changes": self.tracker.fields, "differences": self.tracker.as_list()})
-        if self.want_diff:
-            result["diff"] = {"before": before.to_pretty_xml(), "after": "",
-                              "before_header": "%s (persistent definition)" % name, "after_header": "(absent)"}
-        return result
+    def absent_description(self, declared):
+        return {"name": declared.name, "active": False, "persistent": False}
 
-    # -- reporting --------------------------------------------------------------------------------
-    def _describe(self, network, desired, state):
+    # -- reporting --------------------------------------------------------------------------------------
+    def extra_result(self):
+        return {"restart_required": self.restart_required, "live_updates": self.live_updates}
+
+    def describe(self, network, plan, declared, check_mode):
+        desired, state = plan.desired, declared.state
         if network is None:
             return {"name": desired.name, "uuid": desired.uuid, "active": state == "active",
                     "autostart": bool(self.params.get("autostart")), "persistent": True,
@@ -1030,7 +951,7 @@ class NetworkConverger:
                 "bridge": Network.from_xml(_live_xml(network)).bridge_name,
                 "xml": Network.from_xml(_persistent_xml(network)).to_xml(),
             }
-        if self.check_mode:
+        if check_mode:
             # Nothing was changed: report the network as the task would leave it.
             info["xml"] = desired.to_xml()
             info["bridge"] = desired.bridge_name or info["bridge"]
@@ -1044,17 +965,13 @@ class NetworkConverger:
 
 # -- the module's entry point ----------------------------------------------------------------------
 def converge_network(connection, params, check_mode, want_diff, prefix=""):
-    return converge_retrying_races(lambda: NetworkConverger(connection, params, check_mode, want_diff, prefix).run())
+    return converge(NetworkAdapter, connection, params, check_mode, want_diff, prefix)
 
 
 def run_network_module(params, check_mode, want_diff):
     """Converge the single network (``name``) or every network of ``networks`` over one connection."""
-    with LibvirtConnection(params.get("uri")) as connection:
-        if not params.get("networks"):
-            return converge_network(connection, params, check_mode, want_diff)
-        return converge_items(
-            params, "networks", "network", _TASK_LEVEL_OPTIONS, _NETWORK_ITEM_SPEC,
-            lambda item, prefix: converge_network(connection, item, check_mode, want_diff, prefix))
+    return run_module(NetworkAdapter, params, check_mode, want_diff, "networks", "network", _TASK_LEVEL_OPTIONS,
+                      _NETWORK_ITEM_SPEC)
 
 
 # Task-level options a bulk item inherits when it does not set them.

@@ -21,7 +21,6 @@ FORWARD_CHOICES = FORWARD_MODES + ("none",)
 # refuses <ip>, <domain>, <dns>, <mac> and the bridge's stp/delay.
 HOST_MODES = ("bridge", "private", "vepa", "passthrough", "hostdev")
 # Modes where libvirt creates and owns the bridge (and runs dnsmasq when there is an <ip>).
-LIBVIRT_BRIDGE_MODES = ("none", "nat", "route", "open")
 IP_FAMILIES = ("ipv4", "ipv6")
 
 # The kernel's IFNAMSIZ is 16 bytes with the terminating NUL: an interface name has at most 15.
@@ -294,9 +293,6 @@ class IpAddress(xm.XMLModel):
     def prune_dhcp(self):
         """Remove a <dhcp> left without ranges, hosts or anything else, as libvirt would."""
         self.prune(("dhcp",))
-
-    def key(self):
-        return self.address
 
     def summary(self):
         """Everything about this address a restart would change (static hosts are updated live)."""

@@ -385,16 +385,11 @@ class Field:
     the element) and then any element on the path left empty by that.
     """
 
-    def __init__(self, path, attr=None, codec=TEXT, doc=None):
+    def __init__(self, path, attr=None, codec=TEXT):
         self.path = path
         self.steps = tuple(step for step in path.split("/") if step not in ("", "."))
         self.attr = attr
         self.codec = codec
-        self.doc = doc
-        self.name = None
-
-    def __set_name__(self, owner, name):
-        self.name = name
 
     def __get__(self, model, owner=None):
         if model is None:
@@ -431,8 +426,8 @@ class Field:
 class FlagField(Field):
     """True when the element at ``path`` exists (``<readonly/>``, ``<pae/>``)."""
 
-    def __init__(self, path, doc=None):
-        super().__init__(path, codec=BOOL, doc=doc)
+    def __init__(self, path):
+        super().__init__(path, codec=BOOL)
 
     def __get__(self, model, owner=None):
         if model is None:
@@ -452,8 +447,8 @@ class FlagField(Field):
 class ListField(Field):
     """The ``attr`` (or text) of every ``tag`` child of ``path``, in order (``<boot dev=.../>`` ...)."""
 
-    def __init__(self, path, tag, attr=None, codec=TEXT, doc=None):
-        super().__init__(path, attr=attr, codec=codec, doc=doc)
+    def __init__(self, path, tag, attr=None, codec=TEXT):
+        super().__init__(path, attr=attr, codec=codec)
         self.tag = tag
 
     def __get__(self, model, owner=None):
@@ -501,8 +496,8 @@ class ChildTagsField(Field):
     the difference.
     """
 
-    def __init__(self, path, doc=None, order=()):
-        super().__init__(path, codec=TEXT, doc=doc)
+    def __init__(self, path, order=()):
+        super().__init__(path, codec=TEXT)
         self.order = tuple(order)
 
     def __get__(self, model, owner=None):
