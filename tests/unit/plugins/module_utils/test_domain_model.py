@@ -215,6 +215,22 @@ def test_current_memory_follows_a_declared_memory():
     assert plan({"memory": "256MiB", "current_memory": "128MiB"}, LIBVIRT_STORED).tracker.fields == ["memory"]
 
 
+@pytest.mark.parametrize("memory,kib", [("512MiB", 524288), ("128MiB", 131072)])
+def test_current_memory_follows_memory_over_an_xml_template(memory, kib):
+    """libvirt's QEMU example as an `xml` template - its <currentMemory> equals its <memory>, no balloon target -
+    with `memory:` laid over it, larger or smaller: accepted, and currentMemory follows memory, for a new guest
+    and for one defined from the same template before."""
+    template = SEED_QEMU.replace("<source name='default'/>", "<source network='default'/>")
+    assert "<memory>219200</memory>" in template and "<currentMemory>219200</currentMemory>" in template
+    declared = {"name": "QEmu-fedora-i686", "xml": template, "memory": memory}
+    new = plan(declared)
+    assert (new.desired.memory, new.desired.current_memory) == (kib, kib)
+    existing = plan(declared, Domain.from_user_xml(template).to_xml())
+    assert (existing.desired.memory, existing.desired.current_memory) == (kib, kib)
+    assert [d for d in existing.tracker.as_list() if d["field"] in ("memory", "current_memory")] == [
+        {"field": "memory", "before": 219200, "after": kib}, {"field": "current_memory", "before": 219200, "after": kib}]
+
+
 def test_device_identity_and_purge():
     declared = {"disks": [{"target": "hda", "source": "/img/b.img"}, {"target": "vdb", "source": "/img/c.img"}],
                 "interfaces": [{"type": "user", "model": "virtio"}]}
