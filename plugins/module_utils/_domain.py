@@ -869,7 +869,7 @@ def _live_xml(domain):
         return domain.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
 
 
-def _undefine_flags(domain, definition):
+def _undefine_flags(domain, definition, remove_nvram=False):
     """Only the flags this guest needs: drivers refuse flags they do not support (as virsh does)."""
     def has(probe):
         try:
@@ -885,8 +885,8 @@ def _undefine_flags(domain, definition):
     if has(lambda: domain.listAllCheckpoints(0)):
         flags |= getattr(libvirt, "VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA", 0)
     if definition.has_nvram():
-        # NVRAM holds the guest's firmware variables: kept, like disk images.
-        flags |= getattr(libvirt, "VIR_DOMAIN_UNDEFINE_KEEP_NVRAM", 0)
+        # NVRAM holds the guest's firmware variables: kept like disk images, removed with them.
+        flags |= getattr(libvirt, "VIR_DOMAIN_UNDEFINE_NVRAM" if remove_nvram else "VIR_DOMAIN_UNDEFINE_KEEP_NVRAM", 0)
     return flags
 
 
@@ -1149,11 +1149,13 @@ class DomainConverger:
         self.tracker.add("domain", "defined", None)
         for path, _remover in removed_storage:
             self.tracker.add("storage", path, None)
+        if self.params.get("remove_storage") and before.has_nvram():
+            self.tracker.add("nvram", before.element.findtext("os/nvram") or "defined", None)
         if not self.check_mode:
             with translate_libvirt_errors("reading the guest %s" % name):
                 persistent = domain.isPersistent()
             if persistent:
-                flags = _undefine_flags(domain, before)
+                flags = _undefine_flags(domain, before, remove_nvram=bool(self.params.get("remove_storage")))
                 with translate_libvirt_errors("undefining the guest %s" % name):
                     domain.undefineFlags(flags)
             self.done.append("domain")

@@ -322,7 +322,8 @@ options:
   remove_storage:
     description:
       - With O(state=absent), also delete the guest's writable hard-disk images (never CD-ROM, floppy or
-        read-only media), through libvirt's storage pools when the image belongs to one.
+        read-only media), through libvirt's storage pools when the image belongs to one, and its UEFI
+        variable store (NVRAM), which is otherwise kept.
       - An image that any other guest on the connection uses is never deleted - it is kept, listed in
         RV(kept_storage) and warned about, and the guest is still removed. Used means named as a disk source by
         the other guest's definition, persistent or transient, or by what it runs with (with the backing files
