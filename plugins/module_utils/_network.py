@@ -25,10 +25,13 @@ from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adap
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
-    FORWARD_CHOICES, HOST_MODES, IP_FAMILIES, DeviceNameCodec, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec,
-    IpAddress, IpAddressCodec, NetmaskCodec, Network, classful_prefix, describe_host, family_of,
-    host_identity, netmask_to_prefix,
+    HOST_MODES, IP_FAMILIES, OPTIONS, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec, IpAddress, IpAddressCodec, NetmaskCodec,
+    Network, classful_prefix, describe_host, family_of, host_identity, netmask_to_prefix,
 )
+from ansible_collections.virt.libvirt.plugins.module_utils._options import (
+    argument_spec, option_of, read_back,
+)
+from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
 
 STATES = ("present", "active", "inactive", "absent")
 
@@ -56,30 +59,15 @@ _IP_SPEC = {
     "family": {"type": "str", "choices": list(IP_FAMILIES)},
     "dhcp": {"type": "dict", "options": _DHCP_SPEC},
 }
-_BRIDGE_SPEC = {
-    "name": {"type": "str"},
-    "stp": {"type": "bool"},
-    "delay": {"type": "int"},
-}
-_FORWARD_SPEC = {
-    "mode": {"type": "str", "choices": list(FORWARD_CHOICES)},
-    "dev": {"type": "str"},
-}
-
-NETWORK_ITEM_SPEC = {
-    "name": {"type": "str"},
-    "state": {"type": "str", "default": "present", "choices": list(STATES)},
-    "autostart": {"type": "bool"},
-    "restart": {"type": "bool", "default": False},
-    "xml": {"type": "str"},
-    "uuid": {"type": "str"},
-    "bridge": {"type": "dict", "options": _BRIDGE_SPEC},
-    "forward": {"type": "dict", "options": _FORWARD_SPEC},
-    "domain": {"type": "str"},
-    "mtu": {"type": "int"},
-    "mac": {"type": "str"},
-    "ips": {"type": "list", "elements": "dict", "options": _IP_SPEC},
-}
+NETWORK_ITEM_SPEC = argument_spec(
+    OPTIONS,
+    name={"type": "str"},
+    state={"type": "str", "default": "present", "choices": list(STATES)},
+    autostart={"type": "bool"},
+    restart={"type": "bool", "default": False},
+    xml={"type": "str"},
+    ips={"type": "list", "elements": "dict", "options": _IP_SPEC},
+)
 
 
 def network_argument_spec():
@@ -89,17 +77,11 @@ def network_argument_spec():
 NETWORK_MUTUALLY_EXCLUSIVE = [("name", "networks")]
 NETWORK_REQUIRED_ONE_OF = [("name", "networks")]
 
-_BRIDGE_NAME = DeviceNameCodec()
 _DNS_NAME = DnsNameCodec()
 _DUID = DuidCodec()
 _NETMASK = NetmaskCodec()
 _FAMILY = xm.EnumCodec(IP_FAMILIES)
-_FORWARD_MODE = xm.EnumCodec(FORWARD_CHOICES)
 _CODECS_BY_FAMILY = {family: IpAddressCodec(family) for family in IP_FAMILIES}
-# The scalar fields of the model a task declares, with the option that names each.
-_SCALAR_OPTIONS = (("uuid", "uuid"), ("bridge_name", "bridge.name"), ("bridge_stp", "bridge.stp"),
-                   ("bridge_delay", "bridge.delay"), ("forward_mode", "forward.mode"), ("forward_dev", "forward.dev"),
-                   ("domain_name", "domain"), ("mtu", "mtu"), ("mac", "mac"))
 
 
 # -- declared state --------------------------------------------------------------------------------
@@ -140,27 +122,11 @@ class DeclaredNetwork:
 
     def option(self, field):
         """The option naming a scalar field (``bridge_name`` -> ``bridge.name``)."""
-        return self._opt(dict(_SCALAR_OPTIONS)[field])
+        return self._opt(option_of(OPTIONS, field))
 
     # -- normalisation -------------------------------------------------------------------------
     def _normalize(self, options, prefix):
-        fields = Network.fields()
-        bridge = options.get("bridge") or {}
-        forward = options.get("forward") or {}
-        values = {
-            "uuid": fields["uuid"].normalize(options.get("uuid"), prefix + "uuid"),
-            "bridge_name": _BRIDGE_NAME.normalize(bridge["name"], prefix + "bridge.name")
-            if bridge.get("name") is not None else None,
-            "bridge_stp": xm.BOOL.normalize(bridge["stp"], prefix + "bridge.stp")
-            if bridge.get("stp") is not None else None,
-            "bridge_delay": fields["bridge_delay"].normalize(bridge.get("delay"), prefix + "bridge.delay"),
-            "forward_mode": _FORWARD_MODE.normalize(forward["mode"], prefix + "forward.mode")
-            if forward.get("mode") is not None else None,
-            "forward_dev": _removable(forward.get("dev"), _BRIDGE_NAME, prefix + "forward.dev"),
-            "domain_name": _removable(options.get("domain"), _DNS_NAME, prefix + "domain"),
-            "mtu": fields["mtu"].normalize(options.get("mtu"), prefix + "mtu"),
-            "mac": fields["mac"].normalize(options.get("mac"), prefix + "mac"),
-        }
+        values = normalize_options(OPTIONS, options, Network, prefix)
         ips = options.get("ips")
         if ips is None:
             return values, None
@@ -282,15 +248,6 @@ class DeclaredNetwork:
                                 (ip["dhcp"]["ranges"] or ip["dhcp"]["hosts"])], self._opt("ips"))
 
 
-def _removable(value, codec, option):
-    """A value where '' means "remove it" (a DNS domain, a forward device)."""
-    if value is None:
-        return None
-    if isinstance(value, str) and not value.strip():
-        return ""
-    return codec.normalize(value, option)
-
-
 def _check_unique_hosts(hosts, option):
     for key, what in (("mac", "MAC address"), ("id", "DUID"), ("name", "name"), ("ip", "IP address")):
         seen = {}
@@ -334,10 +291,7 @@ def _check_host_mode(mode, fields, ips, option_of, ips_option):
 
 def options_from_document(network):
     """A network document's modelled values shaped as the module's options (for the ``xml`` base)."""
-    options = {"uuid": network.uuid, "mtu": network.mtu, "mac": network.mac, "domain": network.domain_name,
-               "forward": {"mode": network.forward_mode, "dev": network.forward_dev}}
-    if network.element.find("bridge") is not None:
-        options["bridge"] = {"name": network.bridge_name, "stp": network.bridge_stp, "delay": network.bridge_delay}
+    options = read_back(OPTIONS, network)
     options["ips"] = [{
         "address": ip.address, "prefix": ip.prefix, "netmask": ip.netmask, "family": ip.family,
         "dhcp": {"ranges": [{"start": r.start, "end": r.end} for r in ip.ranges],
@@ -429,12 +383,12 @@ class NetworkPlan:
         desired, fields = self.desired, self.declared.fields
         if desired.forward_mode not in HOST_MODES:
             return
-        owned = [("bridge_stp", "bridge.stp"), ("bridge_delay", "bridge.delay"), ("mac", "mac")]
+        owned = ["bridge_stp", "bridge_delay", "mac"]
         if desired.forward_mode != "bridge":
-            owned.append(("bridge_name", "bridge.name"))  # macvtap and hostdev modes have no bridge at all
-        for field, label in owned:
+            owned.append("bridge_name")  # macvtap and hostdev modes have no bridge at all
+        for field in owned:
             if fields[field] is None and getattr(desired, field) is not None:
-                self._record.add(label, getattr(desired, field), None)
+                self._record.add(option_of(OPTIONS, field), getattr(desired, field), None)
                 setattr(desired, field, None)
 
     # -- addresses --------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import re
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._options import Option
+from ansible_collections.virt.libvirt.plugins.module_utils._options import labels as option_labels
 
 # libvirt's <forward mode=...>; "none" is the module's word for no <forward> at all (an isolated network).
 FORWARD_MODES = ("nat", "route", "open", "bridge", "private", "vepa", "passthrough", "hostdev")
@@ -311,8 +313,6 @@ class Network(xm.XMLModel):
         "forward": ["nat", "interface", "pf", "address", "driver"],
     }
 
-    OPTION_LABELS = {"bridge_name": "bridge.name", "bridge_stp": "bridge.stp", "bridge_delay": "bridge.delay",
-                     "forward_dev": "forward.dev", "domain_name": "domain"}
 
     name = xm.Field("name", codec=xm.TextCodec(forbid="/"))
     uuid = xm.Field("uuid", codec=xm.UUID)
@@ -389,9 +389,7 @@ class Network(xm.XMLModel):
 
     def summary(self):
         """The modelled configuration a restart would apply, static DHCP hosts left out (they go live)."""
-        values = {name: getattr(self, name) for name in ("bridge_name", "bridge_stp", "bridge_delay", "forward_dev",
-                                                         "mtu", "mac", "domain_name")}
-        values["forward_mode"] = self.forward_mode
+        values = {option.field: option.read(self) for option in OPTIONS if option.field != "uuid"}
         values["ips"] = sorted((ip.summary() for ip in self.ips), key=lambda s: (s["family"], s["address"] or ""))
         # DNS records and static routes are applied at start too; libvirt writes them the same live and inactive.
         for tag in ("dns", "route"):
@@ -415,3 +413,22 @@ class Network(xm.XMLModel):
             for position, host in enumerate(ip.hosts):
                 host.validate_raw("%s/dhcp/host[%d]" % (where, position + 1))
         return network
+
+
+# The network's scalar options, each declared once: what the task spells, its argument spec, the field it sets
+# and how it is normalised (see _options.py). The argument spec, the labels in ``changes``, the values read back
+# from an ``xml`` base and what a restart applies all come from here.
+_DEVICE_NAME = DeviceNameCodec()
+OPTIONS = (
+    Option("uuid", "uuid", {"type": "str"}),
+    Option("bridge.name", "bridge_name", {"type": "str"}, codec=_DEVICE_NAME),
+    Option("bridge.stp", "bridge_stp", {"type": "bool"}, codec=xm.BOOL),
+    Option("bridge.delay", "bridge_delay", {"type": "int"}),
+    Option("forward.mode", "forward_mode", {"type": "str", "choices": list(FORWARD_CHOICES)},
+           codec=xm.EnumCodec(FORWARD_CHOICES)),
+    Option("forward.dev", "forward_dev", {"type": "str"}, codec=_DEVICE_NAME, removable=True),
+    Option("domain", "domain_name", {"type": "str"}, codec=DnsNameCodec(), removable=True),
+    Option("mtu", "mtu", {"type": "int"}),
+    Option("mac", "mac", {"type": "str"}),
+)
+Network.OPTION_LABELS = option_labels(OPTIONS)
