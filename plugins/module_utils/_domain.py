@@ -759,16 +759,26 @@ def settle_what_runs(base, stored, live):
     return settled
 
 
+# What libvirt replaces when the guest starts, so the running guest's element does not hold it: the CPU's
+# check (set to 'full'), and firmware autoselection (<os firmware='efi'> becomes the loader and NVRAM picked).
+_REPLACED_AT_START = {"cpu": ("check", ()), "os": ("firmware", ("firmware",))}
+# Elements whose running value is the guest's state, not its definition: the balloon's current size.
+_RUNTIME_STATE = ("currentMemory",)
+
+
 def _runs_as(declared, stored, live):
     if live is None or (stored is not None and xm.element_contains(stored, declared)):
         return False
     if not xm.element_contains(live, declared):
         return False
-    if stored is None:
+    if stored is None or declared.tag in _RUNTIME_STATE:
         return True
     expected = _copy(stored)
-    if expected.tag == "cpu":
-        expected.attrib.pop("check", None)  # libvirt sets check='full' when the guest starts
+    attribute, children = _REPLACED_AT_START.get(expected.tag, (None, ()))
+    if attribute is not None:
+        expected.attrib.pop(attribute, None)
+    for child in [child for child in expected if child.tag in children]:
+        expected.remove(child)
     return xm.element_contains(live, expected)
 
 
