@@ -19,13 +19,14 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
-    BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
-    GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, POWER_STATE_NAMES, Console,
-    Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets, device_class, Video,
-    is_generated_interface_name, removable_storage, secret_values_in_xml,
+    CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, GENERATED_INTERFACE_PREFIXES,
+    GRAPHICS_TYPES, INTERFACE_TYPES, MASK, POWER_STATE_NAMES, Console, Disk, Domain, Graphics, Interface, Video,
+    check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, secret_values_in_xml,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
+from ansible_collections.virt.libvirt.plugins.module_utils._options import argument_spec
+from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
 
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
 
@@ -70,44 +71,22 @@ _GRAPHICS_SPEC = {
     "listen": {"type": "str"},
     "password": {"type": "str", "no_log": True},
 }
-_OS_SPEC = {
-    "type": {"type": "str", "choices": list(OS_TYPES)},
-    "arch": {"type": "str"},
-    "machine": {"type": "str"},
-    "kernel": {"type": "str"},
-    "initrd": {"type": "str"},
-    "cmdline": {"type": "str"},
-    "root": {"type": "str"},
-    "loader": {"type": "str"},
-    "boot": {"type": "list", "elements": "str", "choices": list(BOOT_DEVICES)},
-}
-
-DOMAIN_ITEM_SPEC = {
-    "name": {"type": "str"},
-    "state": {"type": "str", "default": "present", "choices": list(STATES)},
-    "autostart": {"type": "bool"},
-    "xml": {"type": "str"},
-    "type": {"type": "str", "choices": list(DOMAIN_TYPES)},
-    "uuid": {"type": "str"},
-    "memory": {"type": "raw"},
-    "current_memory": {"type": "raw"},
-    "vcpu": {"type": "int"},
-    "os": {"type": "dict", "options": _OS_SPEC},
-    "features": {"type": "list", "elements": "str"},
-    "on_poweroff": {"type": "str", "choices": list(LIFECYCLE_ACTIONS)},
-    "on_reboot": {"type": "str", "choices": list(LIFECYCLE_ACTIONS)},
-    "on_crash": {"type": "str", "choices": list(CRASH_ACTIONS)},
-    "emulator": {"type": "str"},
-    "disks": {"type": "list", "elements": "dict", "options": _DISK_SPEC},
-    "interfaces": {"type": "list", "elements": "dict", "options": _INTERFACE_SPEC},
-    "consoles": {"type": "list", "elements": "dict", "options": _CONSOLE_SPEC},
-    "graphics": {"type": "list", "elements": "dict", "options": _GRAPHICS_SPEC},
-    "purge_devices": {"type": "bool", "default": False},
-    "restart": {"type": "bool", "default": False},
-    "force": {"type": "bool", "default": False},
-    "shutdown_timeout": {"type": "int", "default": 120},
-    "remove_storage": {"type": "bool", "default": False},
-}
+DOMAIN_ITEM_SPEC = argument_spec(
+    DOMAIN_OPTIONS,
+    name={"type": "str"},
+    state={"type": "str", "default": "present", "choices": list(STATES)},
+    autostart={"type": "bool"},
+    xml={"type": "str"},
+    disks={"type": "list", "elements": "dict", "options": _DISK_SPEC},
+    interfaces={"type": "list", "elements": "dict", "options": _INTERFACE_SPEC},
+    consoles={"type": "list", "elements": "dict", "options": _CONSOLE_SPEC},
+    graphics={"type": "list", "elements": "dict", "options": _GRAPHICS_SPEC},
+    purge_devices={"type": "bool", "default": False},
+    restart={"type": "bool", "default": False},
+    force={"type": "bool", "default": False},
+    shutdown_timeout={"type": "int", "default": 120},
+    remove_storage={"type": "bool", "default": False},
+)
 
 
 def domain_argument_spec():
@@ -125,15 +104,6 @@ class DeclaredDomain:
     Nothing here talks to libvirt: every error in the input is found before the host is touched.
     """
 
-    TOP_LEVEL = (
-        ("type", "type"), ("uuid", "uuid"), ("memory", "memory"), ("current_memory", "current_memory"),
-        ("vcpu", "vcpu"), ("on_poweroff", "on_poweroff"), ("on_reboot", "on_reboot"),
-        ("on_crash", "on_crash"), ("emulator", "emulator"), ("features", "features"),
-    )
-    OS_FIELDS = (("type", "os_type"), ("arch", "os_arch"), ("machine", "os_machine"), ("kernel", "kernel"),
-                 ("initrd", "initrd"), ("cmdline", "cmdline"), ("root", "root"), ("loader", "loader"),
-                 ("boot", "boot"))
-
     def __init__(self, params, prefix=""):
         self.prefix = prefix
         self.purge_devices = bool(params.get("purge_devices"))
@@ -146,12 +116,7 @@ class DeclaredDomain:
             if self.base.name and self.base.name != self.name:
                 raise ModelError("names the guest %r but the task's name is %r" % (self.base.name, self.name),
                                  option=self._opt("xml"))
-        self.fields = {}
-        for option, field in self.TOP_LEVEL:
-            self.fields[field] = fields[field].normalize(params.get(option), self._opt(option))
-        for option, field in self.OS_FIELDS:
-            value = (params.get("os") or {}).get(option)
-            self.fields[field] = fields[field].normalize(value, self._opt("os.%s" % option))
+        self.fields = normalize_options(DOMAIN_OPTIONS, params, Domain, self.prefix)
         numa_memory = self.base.numa_memory() if self.base is not None else None
         if numa_memory is not None and self.fields["memory"] not in (None, numa_memory):
             raise ModelError("the NUMA cells of xml add up to %d KiB, and libvirt gives the guest what its cells add "

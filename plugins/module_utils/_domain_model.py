@@ -8,6 +8,8 @@ import re
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._options import Option
+from ansible_collections.virt.libvirt.plugins.module_utils._options import labels as option_labels
 
 DOMAIN_TYPES = ("xen", "kvm", "qemu", "kqemu", "lxc", "uml", "openvz", "test", "vmware", "hyperv", "vbox",
                 "phyp", "parallels", "bhyve", "vz", "hvf", "none")
@@ -384,10 +386,6 @@ class Domain(xm.XMLModel):
                     "shmem", "memory", "iommu", "vsock", "crypto"],
     }
 
-    OPTION_LABELS = {"os_type": "os.type", "os_arch": "os.arch", "os_machine": "os.machine", "loader": "os.loader",
-                     "kernel": "os.kernel", "initrd": "os.initrd", "cmdline": "os.cmdline", "root": "os.root",
-                     "boot": "os.boot"}
-
     type = xm.Field("", attr="type", codec=xm.EnumCodec(DOMAIN_TYPES))
     name = xm.Field("name", codec=_NAME_CODEC)
     uuid = xm.Field("uuid", codec=xm.UUID)
@@ -723,3 +721,29 @@ GENERATED_INTERFACE_PREFIXES = ("vnet", "macvtap", "macvlan")
 
 def is_generated_interface_name(name):
     return bool(name) and name.startswith(GENERATED_INTERFACE_PREFIXES)
+
+
+# The guest's scalar options, each declared once: what the task spells, its argument spec and the field it sets
+# (see _options.py). The argument spec, the normalisation and the labels in ``changes`` come from here.
+DOMAIN_OPTIONS = (
+    Option("type", "type", {"type": "str", "choices": list(DOMAIN_TYPES)}),
+    Option("uuid", "uuid", {"type": "str"}),
+    Option("memory", "memory", {"type": "raw"}),
+    Option("current_memory", "current_memory", {"type": "raw"}),
+    Option("vcpu", "vcpu", {"type": "int"}),
+    Option("on_poweroff", "on_poweroff", {"type": "str", "choices": list(LIFECYCLE_ACTIONS)}),
+    Option("on_reboot", "on_reboot", {"type": "str", "choices": list(LIFECYCLE_ACTIONS)}),
+    Option("on_crash", "on_crash", {"type": "str", "choices": list(CRASH_ACTIONS)}),
+    Option("emulator", "emulator", {"type": "str"}),
+    Option("features", "features", {"type": "list", "elements": "str"}),
+    Option("os.type", "os_type", {"type": "str", "choices": list(OS_TYPES)}),
+    Option("os.arch", "os_arch", {"type": "str"}),
+    Option("os.machine", "os_machine", {"type": "str"}),
+    Option("os.kernel", "kernel", {"type": "str"}),
+    Option("os.initrd", "initrd", {"type": "str"}),
+    Option("os.cmdline", "cmdline", {"type": "str"}),
+    Option("os.root", "root", {"type": "str"}),
+    Option("os.loader", "loader", {"type": "str"}),
+    Option("os.boot", "boot", {"type": "list", "elements": "str", "choices": list(BOOT_DEVICES)}),
+)
+Domain.OPTION_LABELS = option_labels(DOMAIN_OPTIONS)

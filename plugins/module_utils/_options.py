@@ -43,8 +43,9 @@ class Option:
             return None
         if self.removable and isinstance(value, str) and not value.strip():
             return ""
-        codec = self.codec if self.codec is not None else model_class.fields()[self.field].codec
-        return codec.normalize(value, option)
+        if self.codec is not None:
+            return self.codec.normalize(value, option)
+        return model_class.fields()[self.field].normalize(value, option)
 
     def read(self, model):
         """The option's value in a document (the model's field)."""
