@@ -135,8 +135,8 @@ def test_interface_on_a_missing_network_is_defined_with_a_warning(test_driver_ur
 
 # -- remove_storage and images other guests use ---------------------------------------------------------
 def test_remove_storage_never_deletes_an_image_another_guest_uses(qemu_uri, kvm_domain_type, kvm_guests,
-                                                                   unique_name, make_image, image_dir,
-                                                                   libvirt_connection):
+                                                                  unique_name, make_image, image_dir,
+                                                                  libvirt_connection):
     conn = libvirt_connection(qemu_uri)
     own, shared, transient_image, base = make_image("own"), make_image("shared"), make_image("live"), make_image("base")
     overlay = os.path.join(image_dir, unique_name("overlay") + ".qcow2")  # a running guest writes here, reads base
