@@ -19,6 +19,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLi
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv import check_input, check_xenpv_host, error_result
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv_raw import (
     CommandHost, check_raw_input, command_line, interpreter_argv, module_can_run, probe_argv, validated_parameters,
+    with_environment,
 )
 
 MODULE = "virt.libvirt.xenpv_drivers"
@@ -59,12 +60,15 @@ class ActionModule(ActionBase):
         """("module", None) when the host can run the module, else ("raw", why not)."""
         _style, shebang, _data, _path = self._configure_module(MODULE, dict(module_args), task_vars)
         interpreter = interpreter_argv(shebang)
-        rc, stdout, stderr = self._run_on_host(probe_argv(interpreter))
+        rc, stdout, stderr = CommandHost(self._run_on_host).run(probe_argv(interpreter))
         can_run, why = module_can_run(interpreter, rc, stdout, stderr, params)
         return ("module", None) if can_run else ("raw", why)
 
     def _run_on_host(self, argv):
-        """One command on the host, as the module would run: with become when the task has it (and then, over
-        ssh, with a terminal, which merges stderr into stdout)."""
-        outcome = self._low_level_execute_command(command_line(argv), sudoable=bool(self._connection.become))
+        """One command on the host, as the module would run: with the task's environment, and with become when
+        the task has it."""
+        environment = {}
+        self._compute_environment_string(environment)
+        outcome = self._low_level_execute_command(command_line(with_environment(environment, argv)),
+                                                  sudoable=bool(self._connection.become))
         return outcome.get("rc"), outcome.get("stdout") or "", outcome.get("stderr") or ""

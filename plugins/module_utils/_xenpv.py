@@ -166,8 +166,7 @@ class PackageDatabase:
                 installed[name] = version
             elif line.strip().endswith("is not installed"):
                 not_installed.append(line)
-        # stderr may arrive inside stdout (a command given a terminal, see _xenpv_raw.CommandHost).
-        errors = [line for line in (stderr or "").splitlines() + stdout.splitlines() if line.startswith("error:")]
+        errors = [line for line in (stderr or "").splitlines() if line.startswith("error:")]
         if errors or (rc != 0 and len(not_installed) != rc):
             # rpm's exit code counts the names not installed; a database it cannot open is reported on
             # stderr while every name still reads "not installed".

@@ -54,6 +54,22 @@ def command_line(argv):
     return " ".join(shlex.quote(str(argument)) for argument in argv)
 
 
+_ENVIRONMENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def with_environment(environment, argv):
+    """``argv`` run with the task's ``environment`` (as modules get it), through env(1): names and values
+    are arguments too, so they are quoted like the rest."""
+    if not environment:
+        return list(argv)
+    assignments = []
+    for name, value in sorted(environment.items()):
+        if not _ENVIRONMENT_NAME.match(str(name)):
+            raise ModelError("%r is not an environment variable name" % (name,), option="environment")
+        assignments.append("%s=%s" % (name, value))
+    return ["env"] + assignments + list(argv)
+
+
 def validated_parameters(args, module_name):
     """The task's arguments checked against the module's argument spec, with the module's messages.
 
@@ -118,13 +134,27 @@ def check_raw_input(params):
                          option="uri")
 
 
-# What OpenSSH adds on stderr when Ansible gives a command a terminal (-tt, for become).
-_SSH_NOISE = re.compile(r"^(?:Shared connection|Connection) to \S+ closed\.?$")
+# Become over ssh gives the command a terminal (-tt; RHEL 5's sudo requires one), which merges its stderr into
+# stdout and ends lines in CRLF; sudo and polkit may write there too. So each command runs inside a fixed script
+# that prints a marker, the command's stdout, the marker again and then the command's stderr, and keeps its exit
+# code: $0 is the marker, "$@" the command.
+FRAME_MARKER = "--8<-- virt.libvirt --8<--"
+FRAME = ('printf "%s\\n" "$0"; exec 3>&1; err=$( { "$@" 1>&3 3>&-; } 2>&1 ); rc=$?; '
+         'printf "\\n%s\\n%s" "$0" "$err"; exit $rc')
 
 
-def _without_noise(text):
-    return "\n".join(line for line in (text or "").replace("\r\n", "\n").split("\n")
-                     if not _SSH_NOISE.match(line.strip()))
+def framed(argv):
+    return ["sh", "-c", FRAME, FRAME_MARKER] + list(argv)
+
+
+def unframed(rc, stdout, stderr):
+    """The command's own (rc, stdout, stderr) from a framed run."""
+    text = (stdout or "").replace("\r\n", "\n")
+    start = text.find(FRAME_MARKER + "\n")
+    end = text.rfind("\n" + FRAME_MARKER + "\n")
+    if start < 0 or end < start:
+        return rc, text, (stderr or "").replace("\r\n", "\n")  # the frame did not run: say what happened
+    return rc, text[start + len(FRAME_MARKER) + 1:end], text[end + len(FRAME_MARKER) + 2:]
 
 
 def _last_line(text):
@@ -139,18 +169,17 @@ def _virsh_errors(stderr):
 
 
 class CommandHost:
-    """The host, asked with plain commands: ``run(argv)`` returns (rc, stdout, stderr) of one command.
+    """The host, asked with plain commands: ``run(argv)`` runs one command (an argument list, which the caller
+    quotes with command_line) on the host and returns its (rc, stdout, stderr).
 
-    Answers the questions _xenpv.ModuleHost answers, the same way: see check_xenpv_host. When Ansible gives
-    the command a terminal (become over ssh: RHEL 5's sudo requires one), stderr arrives inside stdout and
-    lines end in CRLF, so error text is looked for in both."""
+    Answers the questions _xenpv.ModuleHost answers, the same way: see check_xenpv_host."""
 
     def __init__(self, run):
-        self._run_command = run
+        self._run_command_line = run
 
     def run(self, argv):
-        rc, stdout, stderr = self._run_command(argv)
-        return rc, _without_noise(stdout), _without_noise(stderr)
+        """The command's own exit code, stdout and stderr, kept apart (see FRAME)."""
+        return unframed(*self._run_command_line(framed(argv)))
 
 
     def is_directory(self, path):
@@ -161,14 +190,14 @@ class CommandHost:
         if rc != 0:
             # "head: cannot open 'PATH' for reading: No such file or directory": the reason is last, as
             # Python's strerror says it.
-            return None, (_last_line(stderr) or _last_line(stdout)).rsplit(": ", 1)[-1] or "rc=%s" % rc
+            return None, _last_line(stderr).rsplit(": ", 1)[-1] or "rc=%s" % rc
         return stdout, None
 
     def machine(self):
         rc, stdout, stderr = self.run(["uname", "-m"])
         if rc != 0 or not stdout.strip():
             raise VirtLibvirtError("reading the host's architecture with uname -m failed (rc=%s): %s; set it"
-                                   % (rc, _last_line(stderr) or _last_line(stdout)), option="host_arch")
+                                   % (rc, _last_line(stderr)), option="host_arch")
         return stdout.strip()
 
     def is_root(self):
@@ -188,7 +217,7 @@ class CommandHost:
             if rc == 0:
                 documents[name] = stdout
                 continue
-            output = "%s\n%s" % (stderr, stdout)
+            output = stderr or stdout
             if rc == 127:
                 raise VirtLibvirtError("reading the named guests' definitions needs virsh (libvirt's client) on the "
                                        "host: %s" % _last_line(output), option="guests")
