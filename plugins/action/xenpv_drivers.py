@@ -19,7 +19,6 @@ from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLi
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv import check_input, check_xenpv_host, error_result
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv_raw import (
     CommandHost, check_raw_input, command_line, interpreter_argv, module_can_run, probe_argv, validated_parameters,
-    with_environment,
 )
 
 MODULE = "virt.libvirt.xenpv_drivers"
@@ -48,7 +47,7 @@ class ActionModule(ActionBase):
                 result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars))
                 return remove_values(result, secrets)
             check_raw_input(params)
-            result.update(check_xenpv_host(params, CommandHost(self._run_on_host), gather="raw"))
+            result.update(check_xenpv_host(params, self._host(), gather="raw"))
             result["gather_reason"] = reason
         except VirtLibvirtError as error:
             result.update(error_result(error))
@@ -60,15 +59,17 @@ class ActionModule(ActionBase):
         """("module", None) when the host can run the module, else ("raw", why not)."""
         _style, shebang, _data, _path = self._configure_module(MODULE, dict(module_args), task_vars)
         interpreter = interpreter_argv(shebang)
-        rc, stdout, stderr = CommandHost(self._run_on_host).run(probe_argv(interpreter))
+        rc, stdout, stderr = self._host().run(probe_argv(interpreter))
         can_run, why = module_can_run(interpreter, rc, stdout, stderr, params)
         return ("module", None) if can_run else ("raw", why)
 
-    def _run_on_host(self, argv):
-        """One command on the host, as the module would run: with the task's environment, and with become when
-        the task has it."""
+    def _host(self):
+        """The host, asked with commands, and the task's environment for the programs a module would start."""
         environment = {}
         self._compute_environment_string(environment)
-        outcome = self._low_level_execute_command(command_line(with_environment(environment, argv)),
-                                                  sudoable=bool(self._connection.become))
+        return CommandHost(self._run_on_host, environment)
+
+    def _run_on_host(self, argv):
+        """One command on the host, with become when the task has it, as the module would run."""
+        outcome = self._low_level_execute_command(command_line(argv), sudoable=bool(self._connection.become))
         return outcome.get("rc"), outcome.get("stdout") or "", outcome.get("stderr") or ""

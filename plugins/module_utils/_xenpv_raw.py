@@ -58,8 +58,8 @@ _ENVIRONMENT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def with_environment(environment, argv):
-    """``argv`` run with the task's ``environment`` (as modules get it), through env(1): names and values
-    are arguments too, so they are quoted like the rest."""
+    """``argv`` run with the task's ``environment`` (as a module's commands get it), through env(1): names and
+    values are arguments too, so they are quoted like the rest."""
     if not environment:
         return list(argv)
     assignments = []
@@ -144,7 +144,7 @@ FRAME = ('printf "%s\\n" "$0"; exec 3>&1; err=$( { "$@" 1>&3 3>&-; } 2>&1 ); rc=
 
 
 def framed(argv):
-    return ["sh", "-c", FRAME, FRAME_MARKER] + list(argv)
+    return ["/bin/sh", "-c", FRAME, FRAME_MARKER] + list(argv)
 
 
 def unframed(rc, stdout, stderr):
@@ -169,24 +169,31 @@ def _virsh_errors(stderr):
 
 
 class CommandHost:
-    """The host, asked with plain commands: ``run(argv)`` runs one command (an argument list, which the caller
-    quotes with command_line) on the host and returns its (rc, stdout, stderr).
+    """The host, asked with plain commands. ``run_on_host(argv)`` runs one command (an argument list, which it
+    quotes with command_line) on the host and returns its (rc, stdout, stderr); ``environment`` is the task's.
 
-    Answers the questions _xenpv.ModuleHost answers, the same way: see check_xenpv_host."""
+    Answers the questions _xenpv.ModuleHost answers, the same way: see check_xenpv_host. As there, the task's
+    environment reaches the programs the module would start (rpm, and here virsh and the interpreter probe), not
+    what the module reads with Python (the release file, the architecture, the user id, the RPM root)."""
 
-    def __init__(self, run):
-        self._run_command_line = run
+    def __init__(self, run_on_host, environment=None):
+        self._run_on_host = run_on_host
+        self._environment = environment or {}
+
+    def _run(self, argv):
+        """The command's own exit code, stdout and stderr, kept apart (see FRAME)."""
+        return unframed(*self._run_on_host(framed(argv)))
 
     def run(self, argv):
-        """The command's own exit code, stdout and stderr, kept apart (see FRAME)."""
-        return unframed(*self._run_command_line(framed(argv)))
+        """``argv`` with the task's environment, as the module's run_command would run it."""
+        return self._run(with_environment(self._environment, argv))
 
 
     def is_directory(self, path):
-        return self.run(["test", "-d", path])[0] == 0
+        return self._run(["test", "-d", path])[0] == 0
 
     def read_release(self, path):
-        rc, stdout, stderr = self.run(["head", "-c", str(RELEASE_READ_LIMIT), "--", path])
+        rc, stdout, stderr = self._run(["head", "-c", str(RELEASE_READ_LIMIT), "--", path])
         if rc != 0:
             # "head: cannot open 'PATH' for reading: No such file or directory": the reason is last, as
             # Python's strerror says it.
@@ -194,18 +201,19 @@ class CommandHost:
         return stdout, None
 
     def machine(self):
-        rc, stdout, stderr = self.run(["uname", "-m"])
+        rc, stdout, stderr = self._run(["uname", "-m"])
         if rc != 0 or not stdout.strip():
             raise VirtLibvirtError("reading the host's architecture with uname -m failed (rc=%s): %s; set it"
                                    % (rc, _last_line(stderr)), option="host_arch")
         return stdout.strip()
 
     def is_root(self):
-        rc, stdout, _stderr = self.run(["id", "-u"])
+        rc, stdout, _stderr = self._run(["id", "-u"])
         return stdout.strip() == "0" if rc == 0 else None
 
     def find_rpm(self):
-        rc, stdout, _stderr = self.run(["sh", "-c", FIND_RPM])
+        # module.get_bin_path searches the PATH of the task's environment
+        rc, stdout, _stderr = self.run(["/bin/sh", "-c", FIND_RPM])
         return (_last_line(stdout) or None) if rc == 0 else None
 
     def read_definitions(self, uri, names):

@@ -56,6 +56,9 @@ def test_environment_names_and_values_are_arguments_too(tmp_path):
     argv = raw.with_environment({"VLT_VALUE": "$(touch %s) 'x'" % marker}, ["sh", "-c", 'printf %s "$VLT_VALUE"'])
     assert run_line(raw.command_line(argv))[1] == "$(touch %s) 'x'" % marker and not marker.exists()
     assert raw.with_environment({}, ["id"]) == ["id"]
+    # As for the module: the task's PATH decides where rpm is found, not whether the host can be read at all.
+    host = raw.CommandHost(run_argv, {"PATH": str(tmp_path)})
+    assert host.find_rpm() is None and host.machine() == platform.machine() and host.is_directory(str(tmp_path))
     with pytest.raises(ModelError) as refused:
         raw.with_environment({"A;touch %s" % marker: "1"}, ["id"])
     assert refused.value.option == "environment"
