@@ -288,7 +288,7 @@ gather:
   sample: raw
 gather_reason:
   description: Why the facts were gathered with commands, such as the host's interpreter being too old or missing.
-  returned: when RV(gather) is V(raw)
+  returned: when gather is raw
   type: str
   sample: the interpreter /usr/bin/python is Python 2.4; the module needs Python 3.8 or later
 guests:

@@ -2,7 +2,7 @@
 that cannot run modules (its Python does not exist) delegates domain, network and capabilities_facts to
 localhost with qemu+ssh://root@127.0.0.1:2222/system, through the real sshd of scripts/setup-sshd.sh and its
 known_hosts entry, to this machine's own libvirtd. A guest and a network converge, a second run changes
-nothing, and a host that does not answer or a key it refuses fails the task naming uri."""
+nothing, and a host that does not answer, a key it refuses or a host key not known fails the task naming uri."""
 from __future__ import annotations
 
 import json
@@ -98,6 +98,10 @@ def test_an_unreachable_host_or_a_refused_key_fails_naming_uri(tmp_path, invento
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True)
     name = unique_name("sshbad")
     uris = {"unreachable": ssh_uri(sshd, port=1), "refused": ssh_uri(sshd, key=str(other_key))}
+    # The same sshd under a name whose host key root's known_hosts does not hold (unless a run accepted it).
+    unknown = "[localhost]:%d" % sshd["port"]
+    if subprocess.run(["ssh-keygen", "-F", unknown], capture_output=True, check=False).returncode != 0:
+        uris["unknown host key"] = ssh_uri(sshd).replace("@%s:" % sshd["host"], "@localhost:")
     tasks = []
     for label, uri in uris.items():
         tasks += [
@@ -114,7 +118,9 @@ def test_an_unreachable_host_or_a_refused_key_fails_naming_uri(tmp_path, invento
         record = task_record(run, task["name"])
         result = record["result"]
         assert record["status"] == "failed" and result.get("option") == "uri", (task["name"], result)
-        assert result["msg"].startswith("uri: cannot connect to libvirt at uri 'qemu+ssh://root@127.0.0.1:"), result
+        assert result["msg"].startswith("uri: cannot connect to libvirt at uri 'qemu+ssh://root@"), result
         assert "Traceback" not in json.dumps(result)
     assert "Connection refused" in task_result(run, "unreachable guest")["msg"]
     assert "Permission denied (publickey)" in task_result(run, "refused guest")["msg"]
+    if "unknown host key" in uris:
+        assert "Host key verification failed" in task_result(run, "unknown host key network")["msg"]
