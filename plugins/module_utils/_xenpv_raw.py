@@ -188,7 +188,6 @@ class CommandHost:
         """``argv`` with the task's environment, as the module's run_command would run it."""
         return self._run(with_environment(self._environment, argv))
 
-
     def is_directory(self, path):
         return self._run(["test", "-d", path])[0] == 0
 

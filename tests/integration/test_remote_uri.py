@@ -107,8 +107,8 @@ def test_an_unreachable_host_or_a_refused_key_fails_naming_uri(tmp_path, invento
         tasks += [
             {"name": "%s capabilities" % label, "virt.libvirt.capabilities_facts": {"uri": uri}},
             {"name": "%s network" % label, "virt.libvirt.network": {"uri": uri, "name": name}},
-            {"name": "%s guest" % label, "virt.libvirt.domain": {"uri": uri, "name": name, "memory": "64MiB",
-                                                                "os": {"type": "hvm"}}},
+            {"name": "%s guest" % label,
+             "virt.libvirt.domain": {"uri": uri, "name": name, "memory": "64MiB", "os": {"type": "hvm"}}},
         ]
     for task in tasks:
         task["ignore_errors"] = True

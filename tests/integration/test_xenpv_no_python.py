@@ -13,7 +13,8 @@ import sys
 import pytest
 
 from tests.integration.conftest import SSH_KEY
-from tests.integration.test_xenpv_role import (  # noqa: F401  (define_guest is a fixture)
+# define_guest is a fixture: imported, pytest finds it here.
+from tests.integration.test_xenpv_role import (  # noqa: F401  pylint: disable=unused-import
     cdroms, changed_tasks, define_guest, hard_disks, task_record, task_result,
 )
 from tests.support import rpmrepo

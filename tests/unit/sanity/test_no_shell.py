@@ -145,7 +145,7 @@ def _raw_problems(path, name, command):
     if not match.group("argv").startswith(argv_variable + " "):
         problems.append("%s: the argument list does not start with %s" % (name, argv_variable))
     role_vars = yaml.safe_load((REPO / "roles" / _role_of(path) / "vars" / "main.yml").read_text(encoding="utf-8"))
-    program = str(role_vars.get(argv_variable, "")).split("+")[0]  # the list's head, before the options
+    program = str(role_vars.get(argv_variable, "")).split("+", maxsplit=1)[0]  # the list's head, before the options
     if program_variable not in program:
         problems.append("%s: the program of %s does not come from %s" % (name, argv_variable, program_variable))
     if not _choices(_role_of(path), program_variable):
