@@ -14,6 +14,9 @@ description:
   - Read-only. It reads the host's release file and machine architecture, queries the RPM database with
     C(rpm -q), and reads the persistent definition of each named guest over a read-only libvirt connection.
     Installing the packages is the job of the C(virt.libvirt.xenpv_win) role.
+  - Works on hosts that cannot run modules, such as RHEL 5 with its Python 2.4. An action plugin then gathers
+    the same facts with plain commands over the connection and applies the same rules on the controller (see
+    O(gather)).
   - "Rule 1: the host runs Red Hat Enterprise Linux 5.2 or later on x86 (32-bit, C(i386) to C(i686)) or
     AMD64/Intel 64 (C(x86_64)). Itanium (C(ia64)) and every other architecture are refused. CentOS and
     other rebuilds are not Red Hat Enterprise Linux and are refused unless O(accept_rebuilds=true).
@@ -49,11 +52,19 @@ attributes:
   idempotent:
     support: full
     description: Read-only; it never reports a change.
+  action:
+    support: full
+    description: >-
+      An action plugin chooses between running the module on the host and gathering its facts with plain
+      commands (O(gather)); the rules are applied on the controller in the second case.
 options:
   uri:
     description:
-      - The libvirt connection URI to read the named guests' definitions from, for example C(xen:///system).
-        Only opened when a guest has O(guests[].name).
+      - The libvirt connection URI to read the named guests' definitions from, for example C(xen:///) (RHEL 5's
+        libvirt accepts no other path for Xen; later ones also C(xen:///system)). Only opened when a guest has
+        O(guests[].name).
+      - With O(gather=raw) the URI is opened by C(virsh) on the host, so it names the hypervisor as the host
+        sees it, and must not carry a password.
   guests:
     description:
       - The Windows guests the host runs (or will run). Their architectures decide which packages are needed.
@@ -131,6 +142,23 @@ options:
     description: Fail the task when any rule is violated, naming every problem. When false the problems are only returned.
     type: bool
     default: true
+  gather:
+    description:
+      - How the host's facts are gathered.
+      - V(module) runs the module on the host, which needs Python 3.8 or later there with lxml (and
+        libvirt-python when guests are named).
+      - V(raw) runs no Python on the host. It reads the facts with plain commands over the connection, as
+        M(ansible.builtin.raw) does - C(head) of O(release_file), C(uname -m), C(id -u), C(test -d) of
+        O(installroot), C(rpm -q) and C(rpm -ql), and C(virsh -r -c URI dumpxml --inactive) for each named guest
+        - and applies the rules on the controller. Same options, results and problem codes; O(release_file) and
+        O(installroot) must then be absolute paths. Every argument is quoted; nothing reaches the host's shell
+        unquoted. Runs with C(become) like the module would.
+      - V(auto) asks the interpreter Ansible would run the module with for its version first (one command),
+        and uses V(module) when it is Python 3.8 or later with the libraries, else V(raw). RV(gather) says which
+        was used and RV(gather_reason) why not the module.
+    type: str
+    choices: [auto, module, raw]
+    default: auto
 notes:
   - Uses C(rpm) (through the module's command runner) to read the package database; a host without C(rpm)
     gets the problem C(host_no_package_database).
@@ -150,9 +178,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Check a RHEL 5 Xen host and its Windows guests
+- name: Check a RHEL 5 Xen host and its Windows guests (its Python 2.4 cannot run modules; gather auto uses commands)
   virt.libvirt.xenpv_drivers:
-    uri: xen:///system
+    uri: xen:///
     guests:
       - name: win2003-db
         os: Windows Server 2003 R2, Service Pack 2
@@ -253,6 +281,16 @@ host:
     version: {description: "The release as C(major.minor), such as C(5.4).", type: str, returned: always}
     arch: {description: "The machine architecture checked.", type: str, returned: always}
     wordsize: {description: "32 or 64; null on Itanium and unknown architectures.", type: int, returned: always}
+gather:
+  description: How the facts were gathered, V(module) (the module ran on the host) or V(raw) (plain commands).
+  returned: always
+  type: str
+  sample: raw
+gather_reason:
+  description: Why the facts were gathered with commands, such as the host's interpreter being too old or missing.
+  returned: when gather is raw
+  type: str
+  sample: the interpreter /usr/bin/python is Python 2.4; the module needs Python 3.8 or later
 guests:
   description: One entry per item of O(guests), in order.
   returned: always

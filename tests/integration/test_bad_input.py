@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import sys
 import textwrap
 
 import pytest
@@ -376,6 +377,19 @@ XENPV_CASES = [
 
 MODULE_CASES = DOMAIN_CASES + DOMAINS_CASES + NETWORK_CASES + NETWORKS_CASES + CAPABILITIES_CASES + XENPV_CASES
 
+# xenpv_drivers runs through its action plugin in a play, which reads a host that cannot run the module with
+# commands: the option that chooses, and what only that way refuses (test_bad_input_through_the_action_plugin).
+ACTION_CASES = [
+    case("xenpv-gather", "xenpv_drivers", UNKNOWN_ENUM, "gather", lambda s: {"gather": "sometimes"}, "sometimes"),
+    case("xenpv-raw-release-file-relative", "xenpv_drivers", OTHER, "release_file",
+         lambda s: {"gather": "raw", "release_file": "etc/redhat-release"}, "absolute path"),
+    case("xenpv-raw-installroot-home", "xenpv_drivers", OTHER, "installroot",
+         lambda s: {"gather": "raw", "installroot": "~/rpmroot"}, "absolute path"),
+    case("xenpv-raw-uri-password", "xenpv_drivers", CONFLICT, "uri",
+         lambda s: {"gather": "raw", "uri": "test+tcp://admin:Pw9vltsecret@127.0.0.1:1/default",
+                    "guests": [{"name": s.xen, "os": "xp-sp3"}]}, "password"),
+]
+
 # Roles: bad variables are refused by meta/argument_specs.yml before any task runs.
 ROLE_CASES = [
     case("libvirt_host-hypervisor", "libvirt_host", UNKNOWN_ENUM, "libvirt_host_hypervisor",
@@ -599,6 +613,32 @@ def test_bad_role_variables_are_refused(subjects, tmp_path):
             assert outcome.get("argument_errors") or outcome.get("argument_spec_data") \
                 or outcome.get("assertion"), (bad.id, outcome)
             assert_refused(outcome, bad, " (role, check=%s)" % check)
+        assert subjects.snapshot() == before
+
+
+def test_bad_input_through_the_action_plugin(subjects, tmp_path):
+    """Every xenpv_drivers case as a play's task, on a host with Python 3 (the action plugin runs the module) and
+    on one whose interpreter does not exist (the plugin reads the host with commands and applies the rules on the
+    controller): refused the same way, naming the option, normally and in check mode, changing nothing."""
+    cases = XENPV_CASES + ACTION_CASES
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps({"all": {"hosts": {
+        "python3": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+        "nopython": {"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/bin/python"}}}}))
+    tasks = [{"name": bad.id, "virt.libvirt.xenpv_drivers": bad.build(subjects), "ignore_errors": True}
+             for bad in cases]
+    playbook = tmp_path / "bad_xenpv.yml"
+    playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": tasks}]))
+    before = subjects.snapshot()
+    for check in (False, True):
+        run = run_playbook(playbook, inventory=str(inventory), check=check)
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert "Traceback" not in run.stdout + run.stderr and "Pw9vltsecret" not in run.stdout + json.dumps(run.records)
+        for bad in cases:
+            for host in ("python3", "nopython"):
+                record = [r for r in run.records if r["task"] == bad.id and r["host"] == host][-1]
+                assert record["status"] == "failed", record
+                assert_refused(dict(record["result"], failed=True), bad, " (%s, check=%s)" % (host, check))
         assert subjects.snapshot() == before
 
 

@@ -1,18 +1,23 @@
 """Secrets stay secret and names stay data: graphics passwords never reach Ansible's output, the diff, the
 returned XML or the invocation a module logs on the host, whichever way they are given (the structured
-option, a bulk item, inside ``xml``); names and paths with shell and XML metacharacters reach libvirt as
-exactly those characters; an option value can never become a command-line option of a program."""
+option, a bulk item, inside ``xml``); names and paths with shell and XML metacharacters reach libvirt, and the
+commands xenpv_drivers runs on a host without Python, as exactly those characters; an option value can never
+become a command-line option of a program."""
 from __future__ import annotations
 
 import json
 import os
 import socket
+import sys
 import textwrap
+from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from lxml import etree
 
-from tests.support.harness import run_module, run_playbook
+from tests.support import rpmrepo
+from tests.support.harness import REPO, run_module, run_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -156,6 +161,52 @@ def test_a_package_name_cannot_become_an_rpm_option(tmp_path):
                                            "package_names": {"xenpv-win-32bit": "--pipe"}})
     assert refused.failed and "package_names.xenpv-win-32bit" in refused["msg"], refused
     assert "not starting with '-'" in refused["msg"] and "Traceback" not in refused["_stderr"]
+
+
+def test_names_and_paths_reach_a_host_without_python_as_data(test_driver_uri, unique_name, libvirt_connection,
+                                                             tmp_path, repo):
+    """On a host that cannot run modules, xenpv_drivers reads the host with commands (head, test, rpm, virsh):
+    a release file, an RPM root and a guest name full of shell metacharacters reach them as exactly those
+    characters - the report is the module's on the same facts - and nothing they spell is run."""
+    marker = unique_name("ran")
+    spelled = "a b'\"$(touch %s);`touch %s`|x&y>z" % (marker, marker)
+    directory = tmp_path / ("dir " + spelled)
+    directory.mkdir()
+    release = directory / ("release " + spelled)
+    release.write_text("Red Hat Enterprise Linux Server release 5.4 (Tikanga)\n")
+    root = rpmrepo.make_install_root(str(directory), repo)
+    rpmrepo.rpm_install(root, repo, "xenpv-win-32bit")
+    name = unique_name("q") + "'\"<&>" + spelled
+    connection = libvirt_connection(test_driver_uri)
+    domain = connection.defineXML(
+        "<domain type='xen'><name>%s</name><memory>524288</memory><os><type arch='i686'>hvm</type></os><devices>"
+        "<disk type='file' device='disk'><source file='/i.img'/><target dev='hda' bus='ide'/></disk></devices>"
+        "</domain>" % escape(name, {"'": "&apos;", '"': "&quot;"}))
+    try:
+        args = {"uri": test_driver_uri, "release_file": str(release), "installroot": root,
+                "guests": [{"name": name, "os": "xp-sp3"}]}
+        inventory = tmp_path / "inventory.json"
+        inventory.write_text(json.dumps({"all": {"hosts": {
+            "python3": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+            "nopython": {"ansible_connection": "local", "ansible_python_interpreter": "/nonexistent/bin/python"}}}}))
+        playbook = tmp_path / "metacharacters.json"
+        playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False,
+                                         "tasks": [{"name": "check", "virt.libvirt.xenpv_drivers": args}]}]))
+        run = run_playbook(playbook, inventory=str(inventory))
+        assert run.returncode == 0, run.stdout[-3000:]
+        results = {r["host"]: r["result"] for r in run.records if r["task"] == "check"}
+        assert results["nopython"]["gather"] == "raw" and results["python3"]["gather"] == "module"
+        found = results["nopython"]
+        assert found["host"]["version"] == "5.4" and found["installed"] == ["xenpv-win-32bit"]
+        assert found["media"]["xenpv-win-32bit"] == root + "/usr/share/xenpv-win/xenpv-win-32bit.iso"
+        assert found["guests"][0]["name"] == name and found["guests"][0]["defined"] is True
+        assert found["guests"][0]["system_disk"]["target"] == "hda" and found["supported"], found["problems"]
+        for key in ("host", "installed", "media", "guests", "problems", "packages"):
+            assert results["nopython"][key] == results["python3"][key], key
+    finally:
+        domain.undefine()
+    for place in (REPO, Path.home(), tmp_path, directory, Path("/")):
+        assert not (place / marker).exists(), place
 
 
 def test_refused_arguments_do_not_echo_passwords(test_driver_uri, unique_name):

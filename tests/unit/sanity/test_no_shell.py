@@ -1,10 +1,13 @@
 """Nothing a user declares reaches a shell: the plugins start no process but through AnsibleModule.run_command
-with an argument list, and the roles and playbooks run no shell, raw or script task and no command line
-built from a string; a templated command argument is only a variable the role's argument_specs limits to
-fixed choices."""
+with an argument list, or (the action plugin, on hosts that cannot run modules) through the connection with a
+command line command_line() quotes from an argument list; the roles and playbooks run no shell or script task
+and no command line built from a string; a templated command argument is only a variable the role's
+argument_specs limits to fixed choices; a raw task (for hosts that cannot run modules) runs an argument list
+whose every element is quoted, headed by a program the role's argument_specs limits to fixed choices."""
 from __future__ import annotations
 
 import ast
+import re
 
 import pytest
 import yaml
@@ -20,6 +23,15 @@ PROCESS_CALLS = {("os", "system"), ("os", "popen"), ("os", "execv"), ("os", "exe
                  ("os", "spawnvp"), ("pty", "spawn")}
 # A templated command argument: the role variable (with choices in argument_specs) it comes from, and the
 # loop that feeds it (_libvirt_host_stopped is the part of libvirt_host_direct_daemons pgrep did not find).
+# raw tasks: "{{ (ARGV_VARIABLE + [...]) | map('quote') | join(' ') }}", and the role variable (with choices in
+# argument_specs) that names the program ARGV_VARIABLE (in the role's vars/main.yml) runs.
+QUOTED_RAW = re.compile(r"^\{\{ \((?P<argv>[^{}]+)\) \| map\('quote'\) \| join\(' '\) \}\}$")
+RAW_COMMANDS = {
+    ("xenpv_win", "Install the xenpv-win packages the guests need with the host's package manager"):
+        ("__xenpv_win_manager_argv", "xenpv_win_package_manager"),
+    ("xenpv_win", "Remove the xenpv-win packages with the host's package manager"):
+        ("__xenpv_win_manager_argv", "xenpv_win_package_manager"),
+}
 CONSTRAINED_ARGUMENTS = {
     ("libvirt_host", "Find the daemons that run"): ("libvirt_host_direct_daemons", "libvirt_host_direct_daemons"),
     ("libvirt_host", "Start the daemons that do not run"): ("libvirt_host_direct_daemons", "_libvirt_host_stopped"),
@@ -41,6 +53,11 @@ def test_plugins_start_processes_only_with_argument_lists(path):
         if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name) \
                 and (function.value.id, function.attr) in PROCESS_CALLS:
             problems.append("line %d calls %s.%s" % (node.lineno, function.value.id, function.attr))
+        if isinstance(function, ast.Attribute) and function.attr == "_low_level_execute_command":
+            line = node.args[0] if node.args else None
+            if not (isinstance(line, ast.Call) and getattr(line.func, "id", None) == "command_line"):
+                problems.append("line %d runs a command line on the host that command_line() did not quote"
+                                % node.lineno)
         if isinstance(function, ast.Attribute) and function.attr == "run_command" and node.args:
             command = node.args[0]
             if isinstance(command, ast.BinOp) and isinstance(command.op, ast.Mod):
@@ -95,6 +112,9 @@ def test_roles_and_playbooks_run_no_shell(path):
         if module is None:
             continue
         name = task.get("name")
+        if module == "raw" and (_role_of(path), name) in RAW_COMMANDS:
+            problems.extend(_raw_problems(path, name, arguments))
+            continue
         if module in SHELL_MODULES:
             problems.append("%s: uses %s" % (name, module))
             continue
@@ -113,3 +133,28 @@ def test_roles_and_playbooks_run_no_shell(path):
             if task.get("loop") != "{{ %s }}" % loop or templated != ["{{ item }}"]:
                 problems.append("%s: argv %s over %r, expected item of %s" % (name, templated, task.get("loop"), loop))
     assert not problems, problems
+
+
+def _raw_problems(path, name, command):
+    """A raw task of RAW_COMMANDS quotes every element of its argument list, whose program is constrained."""
+    argv_variable, program_variable = RAW_COMMANDS[(_role_of(path), name)]
+    match = QUOTED_RAW.match(command if isinstance(command, str) else "")
+    if not match:
+        return ["%s: raw runs %r, not an argument list joined with map('quote')" % (name, command)]
+    problems = []
+    if not match.group("argv").startswith(argv_variable + " "):
+        problems.append("%s: the argument list does not start with %s" % (name, argv_variable))
+    role_vars = yaml.safe_load((REPO / "roles" / _role_of(path) / "vars" / "main.yml").read_text(encoding="utf-8"))
+    program = str(role_vars.get(argv_variable, "")).split("+", maxsplit=1)[0]  # the list's head, before the options
+    if program_variable not in program:
+        problems.append("%s: the program of %s does not come from %s" % (name, argv_variable, program_variable))
+    if not _choices(_role_of(path), program_variable):
+        problems.append("%s: %s has no choices in argument_specs" % (name, program_variable))
+    return problems
+
+
+def test_a_raw_command_of_a_role_is_checked():
+    """The raw tasks exist, so the check above is not vacuous."""
+    names = {task.get("name") for path in TASK_FILES for task in _tasks(yaml.safe_load(path.read_text()))
+             if _module(task)[0] == "raw"}
+    assert names == {name for _role, name in RAW_COMMANDS}
