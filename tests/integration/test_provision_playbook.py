@@ -38,8 +38,9 @@ def fleet(tmp_path, run_prefix, qemu_uri, test_driver_uri):
                      "dhcp": {"range": {"start": subnet + ".100", "end": subnet + ".150"},
                               "hosts": [{"mac": "52:54:00:34:31:01", "name": "web", "ip": subnet + ".11"}]}}]}],
         "libvirt_domains": [
-            {"name": "%s-prov-web" % run_prefix, "state": "running",
-             "type": "{{ 'kvm' if libvirt_capabilities.kvm else 'qemu' }}", "memory": "64MiB",
+            # QEMU TCG for the running guest: with no OS it network-boots, and iPXE under this nested host's KVM
+            # stops with an emulation failure that pauses the guest (an environment limit; see docs/testing.md).
+            {"name": "%s-prov-web" % run_prefix, "state": "running", "type": "qemu", "memory": "64MiB",
              "os": {"type": "hvm", "boot": ["hd"]},
              "interfaces": [{"type": "network", "network": network, "mac": "52:54:00:34:31:01"}]},
             {"name": "%s-prov-db" % run_prefix, "memory": "64MiB", "os": {"type": "hvm"},
