@@ -114,7 +114,7 @@ def converge_retrying_races(converge_once):
         except ConcurrentChange as race:
             done.extend(field for field in race.done if field not in done)
             if attempt + 1 == CONCURRENT_CHANGE_ATTEMPTS:
-                raise
+                raise race.error from None
             continue
         if done:
             result["changed"] = True
@@ -130,6 +130,9 @@ class LibvirtConnection:
         self.read_only = read_only
         self.conn = None
         self._capabilities = None
+        # What one task reads once over this connection and shares between its items (a bulk form's volumes
+        # refresh their pool once, not once each).
+        self.memo = {}
 
     def __enter__(self):
         libvirt.registerErrorHandler(_silence_default_error_handler, None)
@@ -171,6 +174,27 @@ class LibvirtConnection:
             self._capabilities = Capabilities.from_xml(
                 self.call("reading the host capabilities", self.conn.getCapabilities))
         return self._capabilities.canonical_machine(arch, domain_type, name)
+
+    # How each kind of object is looked up: (method of the connection, or of the parent for a volume; the
+    # libvirt error code that means "no such object"; the noun for messages).
+    _LOOKUPS = {
+        "domain": ("lookupByName", "VIR_ERR_NO_DOMAIN", "guest"),
+        "network": ("networkLookupByName", "VIR_ERR_NO_NETWORK", "network"),
+        "pool": ("storagePoolLookupByName", "VIR_ERR_NO_STORAGE_POOL", "storage pool"),
+        "volume": ("storageVolLookupByName", "VIR_ERR_NO_STORAGE_VOL", "storage volume"),
+    }
+
+    def lookup(self, kind, name, parent=None, option="name"):
+        """The libvirt object of ``kind`` called ``name`` (a volume: in the pool ``parent``), or None when
+        there is none. Any other failure is raised, naming ``option``."""
+        method, code, noun = self._LOOKUPS[kind]
+        owner = parent if kind == "volume" else self.conn
+        try:
+            return getattr(owner, method)(name)
+        except libvirt.libvirtError as error:
+            if is_libvirt_error(error, getattr(libvirt, code)):
+                return None
+            raise translated_error("looking up the %s %s" % (noun, name), error, option=option, uri=self.uri) from None
 
     def driver_name(self):
         return self.call("reading the hypervisor type", self.conn.getType)

@@ -43,11 +43,13 @@ def fail_from_error(module, error, **result):
     module.fail_json(msg=str(error), **extra)
 
 
-class ConcurrentChange(VirtLibvirtError):
+class ConcurrentChange(Exception):
     """libvirt refused a write because another client changed the same object after it was read (two runs
-    converging one host at once). The converger reads the object again and compares, instead of failing."""
+    converging one host at once). Not an error a user sees: control flow for the converger, which reads the
+    object again and compares instead of failing. ``error`` is the VirtLibvirtError the write failed with,
+    raised as it is when the races go on (converge_retrying_races); ``done`` the changes written before."""
 
     def __init__(self, error, done=()):
-        super().__init__(error.message, option=error.option, libvirt_message=error.libvirt_message,
-                         **error.details)
+        super().__init__(error.message)
+        self.error = error
         self.done = list(done)
