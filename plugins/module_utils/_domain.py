@@ -22,7 +22,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import 
     BOOT_DEVICES, CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_TYPES,
     GRAPHICS_TYPES, INTERFACE_TYPES, MASK, CRASH_ACTIONS, LIFECYCLE_ACTIONS, OS_TYPES, POWER_STATE_NAMES, Console,
     Disk, Domain, GENERATED_INTERFACE_PREFIXES, Graphics, Interface, check_unique_disk_targets, device_class, Video,
-    is_generated_interface_name, removable_storage, secret_values_in_xml,
+    is_generated_interface_name, removable_storage, removable_volumes, secret_values_in_xml,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
@@ -39,6 +39,8 @@ _DISK_SPEC = {
     "readonly": {"type": "bool"},
     "driver_name": {"type": "str"},
     "driver_type": {"type": "str"},
+    "volume": {"type": "str"},
+    "pool": {"type": "str"},
 }
 _INTERFACE_SPEC = {
     "type": {"type": "str", "required": True, "choices": list(INTERFACE_TYPES)},
@@ -196,6 +198,7 @@ class DeclaredDomain:
             raise ModelError("is required", option=option + ".target")
         values["source"] = xm.TEXT.normalize(item["source"], option + ".source") if item.get("source") else None
         values["readonly"] = item.get("readonly")
+        _disk_on_volume(values, item, option)
         return values
 
     def _interface(self, item, option):
@@ -913,6 +916,7 @@ class DomainConverger:
         was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
         # A declared document may have been read from the running guest: compare it with that too.
         live = Domain.from_xml(_live_xml(domain)) if was_active and declared.base is not None else None
+        warnings = check_disk_volumes(self.connection, declared, self.check_mode)
         plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine)
         self.tracker.extend(plan.tracker)
 
@@ -944,6 +948,8 @@ class DomainConverger:
             "restart_required": self.restart_required,
             "domain": self._describe(domain, plan.desired, state, stored),
         }
+        if warnings:
+            result["warnings"] = warnings
         if self.want_diff:
             result["diff"] = {
                 "before": current.to_masked_xml() if current is not None else "",
@@ -1057,9 +1063,9 @@ class DomainConverger:
         self.tracker.add("domain", "defined", None)
         removed_storage = []
         if self.params.get("remove_storage"):
-            removed_storage = removable_storage(before)
+            removed_storage = removable_storage(before) + _removable_volumes(self.connection, before, name)
             for path in removed_storage:
-                self.tracker.add("storage", path, None)
+                self.tracker.add("storage", _storage_label(path), None)
         if not self.check_mode:
             with translate_libvirt_errors("reading the guest %s" % name):
                 persistent = domain.isPersistent()
@@ -1070,13 +1076,23 @@ class DomainConverger:
             for path in removed_storage:
                 self._remove_storage(path)
         result.update({"changed": True, "changes": self.tracker.fields,
-                       "differences": _masked_differences(self.tracker), "removed_storage": removed_storage})
+                       "differences": _masked_differences(self.tracker), "removed_storage": [_storage_label(entry) for entry in removed_storage]})
         if self.want_diff:
             result["diff"] = {"before": before.to_masked_xml(), "after": "",
                               "before_header": "%s (persistent definition)" % name, "after_header": "(absent)"}
         return result
 
     def _remove_storage(self, path):
+        if isinstance(path, tuple):  # a volume disk: deleted through its pool
+            pool_name, volume_name = path
+            pool = self.connection.lookup("pool", pool_name, option=self._option("remove_storage"))
+            volume = self.connection.lookup("volume", volume_name, parent=pool, option=self._option("remove_storage")) \
+                if pool is not None else None
+            if volume is not None:
+                with translate_libvirt_errors("deleting the volume %s of the storage pool %s" % (volume_name, pool_name),
+                                              option=self._option("remove_storage")):
+                    volume.delete(0)
+            return
         try:
             volume = self.connection.conn.storageVolLookupByPath(path)
         except libvirt.libvirtError:
@@ -1111,6 +1127,81 @@ class DomainConverger:
             }
         info["xml"] = (desired if self.check_mode else stored).to_masked_xml(pretty=False)
         return info
+
+
+# -- disks on storage volumes ----------------------------------------------------------------------
+def _disk_on_volume(values, item, option):
+    """``disks[].volume`` and ``disks[].pool``: a ``<disk type='volume'>`` whose source is a volume of a pool."""
+    volume, pool = item.get("volume"), item.get("pool")
+    values["source_volume"] = xm.TEXT.normalize(volume, option + ".volume") if volume else None
+    values["source_pool"] = xm.TEXT.normalize(pool, option + ".pool") if pool else None
+    if not volume and not pool:
+        return
+    if not (volume and pool):
+        raise ModelError("a disk on a storage volume needs both volume and pool",
+                         option=option + (".pool" if volume else ".volume"))
+    if values["source"] is not None:
+        raise ModelError("a disk's source is a path or a volume (volume and pool), not both", option=option + ".source")
+    if values["type"] not in (None, "volume"):
+        raise ModelError("is %s, but a disk on a storage volume has type volume" % values["type"],
+                         option=option + ".type")
+    values["type"] = "volume"
+
+
+# Formats a volume disk must name in <driver type>: QEMU reads an unnamed one as raw (format probing is off).
+_IMAGE_FORMATS = ("qcow2", "qcow", "qed", "vmdk", "vpc", "vdi")
+
+
+def check_disk_volumes(connection, declared, check_mode):
+    """Every disk declared on a volume names a volume that exists, before anything is defined; the disk takes
+    the volume's image format when it declares none. In check mode a missing volume is a warning (a task
+    before this one may only have predicted creating it)."""
+    warnings = []
+    for index, disk in enumerate(declared.devices.get("disks") or []):
+        if disk.get("source_volume") is None:
+            continue
+        option = declared.prefix + "disks[%d]" % index
+        pool = connection.lookup("pool", disk["source_pool"], option=option + ".pool")
+        volume = None
+        if pool is not None:
+            with translate_libvirt_errors("reading the storage pool %s" % disk["source_pool"], option=option + ".pool"):
+                active = pool.isActive()
+            if active:
+                volume = connection.lookup("volume", disk["source_volume"], parent=pool, option=option + ".volume")
+        if volume is None:
+            message = "the volume %s does not exist in the storage pool %s%s" % (
+                disk["source_volume"], disk["source_pool"], "" if pool is not None else " (there is no such pool)")
+            if not check_mode:
+                raise VirtLibvirtError(message, option=option + ".volume")
+            warnings.append("%s: %s" % (option + ".volume", message))
+            continue
+        if disk.get("driver_type") is None:
+            with translate_libvirt_errors("reading the volume %s" % disk["source_volume"], option=option + ".volume"):
+                image = xm.parse_xml(volume.XMLDesc(0), "volume").find("target/format")
+            if image is not None and image.get("type") in _IMAGE_FORMATS:
+                disk["driver_type"] = image.get("type")
+    return warnings
+
+
+def _removable_volumes(connection, definition, name):
+    """The volumes the guest's disks are on, except those another guest uses too (a shared image)."""
+    volumes = removable_volumes(definition)
+    if not volumes:
+        return []
+    used = set()
+    with translate_libvirt_errors("listing the guests"):
+        others = [domain for domain in connection.conn.listAllDomains(0) if domain.name() != name]
+    for other in others:
+        try:
+            document = xm.parse_xml(other.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), "domain")
+        except (libvirt.libvirtError, VirtLibvirtError):
+            continue
+        used.update((source.get("pool"), source.get("volume")) for source in document.findall("devices/disk/source"))
+    return [volume for volume in volumes if volume not in used]
+
+
+def _storage_label(entry):
+    return "%s/%s" % entry if isinstance(entry, tuple) else entry
 
 
 def _is_local_uri(uri):

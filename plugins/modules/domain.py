@@ -162,7 +162,9 @@ options:
     elements: dict
     suboptions:
       type:
-        description: V(file) for an image file, V(block) for a host block device.
+        description:
+          - V(file) for an image file, V(block) for a host block device, V(volume) for a volume of a libvirt
+            storage pool (implied by O(disks[].volume)).
         type: str
         choices: [file, block, dir, network, volume, nvme, vhostuser]
       device:
@@ -187,7 +189,19 @@ options:
         description: Driver name, for example V(qemu).
         type: str
       driver_type:
-        description: Image format, for example V(raw) or V(qcow2).
+        description:
+          - Image format, for example V(raw) or V(qcow2). A disk on a volume takes the volume's format when
+            omitted (QEMU would read an unnamed format as raw).
+        type: str
+      volume:
+        description:
+          - The storage volume the disk is on (C(<disk type='volume'><source pool= volume=>)), with
+            O(disks[].pool); instead of O(disks[].source). Made with M(virt.libvirt.volume).
+          - A volume that does not exist fails the task, naming the pool and the volume, before anything is
+            defined (in check mode it is a warning, since an earlier task may only have predicted creating it).
+        type: str
+      pool:
+        description: The storage pool of O(disks[].volume).
         type: str
   interfaces:
     description:
@@ -308,6 +322,9 @@ options:
     description:
       - With O(state=absent), also delete the guest's writable hard-disk images (never CD-ROM, floppy or
         read-only media), through libvirt's storage pools when the image belongs to one.
+      - Disks on storage volumes (O(disks[].volume)) are deleted through their pool, CD-ROMs included (a
+        guest's cloud-init seed is its own), unless another defined guest uses the same volume. A base image
+        the guest's volume is a copy-on-write clone of is not a disk of the guest and is kept.
     type: bool
     default: false
 notes:
@@ -478,7 +495,7 @@ domain:
     persistent: {description: Whether the guest has a persistent definition., type: bool, returned: when defined}
     xml: {description: "The persistent definition, passwords masked.", type: str, returned: when defined}
 removed_storage:
-  description: Disk images deleted (or that would be) with O(remove_storage=true).
+  description: Disk images deleted (or that would be) with O(remove_storage=true); volumes as C(pool/volume).
   returned: when O(state=absent) and the guest existed
   type: list
   elements: str
