@@ -145,8 +145,10 @@ class DeclaredVolume:
                 given[0], ", ".join(_CONTENT_OPTIONS)), option=self.option(given[1]))
         self.backing = self._backing(params.get("backing"))
         self.clone = self._clone(params.get("clone"))
-        self.upload = self._upload(params.get("upload"))
-        self.seed = self._seed(params.get("cloud_init"))
+        # A volume is removed whatever its content was made from: the file to upload may be gone by then.
+        removing = self.state == "absent"
+        self.upload = self._upload(params.get("upload")) if not removing else None
+        self.seed = self._seed(params.get("cloud_init")) if not removing else None
 
     def option(self, name):
         return self.prefix + name
