@@ -337,3 +337,46 @@ def test_storage_changed_outside_libvirt(qemu_uri, make_pool, unique_name, libvi
     inactive = run_module("volume", volume)
     assert inactive.failed and "not active" in inactive["msg"], inactive
     assert isinstance(libvirt.VIR_ERR_NO_STORAGE_POOL, int)
+
+
+def test_provision_and_decommission_playbooks_order_the_storage(tmp_path, qemu_uri, image_dir, base_image,
+                                                                 kvm_domain_type, run_prefix, libvirt_connection):
+    """provision.yml makes the pool, then the volumes, then the guest on them; a second run changes nothing;
+    decommission.yml with remove_storage removes the guest, its volumes and the pool's directory, in reverse."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    from tests.support.harness import REPO, run_playbook  # pylint: disable=import-outside-toplevel
+
+    conn = libvirt_connection(qemu_uri)
+    pool, guest = "%s-fleetpool" % run_prefix, "%s-fleetvm" % run_prefix
+    path = os.path.join(image_dir, pool)
+    host_vars = {
+        "libvirt_uri": qemu_uri, "libvirt_host_install": False,
+        "libvirt_pools": [{"name": pool, "type": "dir", "target": {"path": path}, "build": True, "state": "active"}],
+        "libvirt_volumes": [
+            {"pool": pool, "name": "base.qcow2", "upload": base_image},
+            {"pool": pool, "name": guest + ".qcow2", "backing": {"volume": "base.qcow2"}},
+            {"pool": pool, "name": guest + "-seed.iso", "cloud_init": {"user_data": {"users": [{"name": "ops"}]}}}],
+        "libvirt_domains": [{"name": guest, "type": kvm_domain_type, "memory": "64MiB", "state": "present",
+                             "disks": [{"volume": guest + ".qcow2", "pool": pool, "target": "vda"},
+                                       {"volume": guest + "-seed.iso", "pool": pool, "device": "cdrom",
+                                        "target": "sda", "bus": "sata", "readonly": True}]}],
+    }
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"hypervisors": {"hosts": {"kvmhost": None},
+                                        "vars": {"ansible_connection": "local",
+                                                 "ansible_python_interpreter": os.sys.executable}}}}}))
+    (tmp_path / "host_vars" / "kvmhost.yml").write_text(yaml.safe_dump(host_vars))
+    try:
+        first = run_playbook(REPO / "playbooks" / "provision.yml", inventory=tmp_path)
+        assert first.returncode == 0, first.stdout[-5000:]
+        summary = first.task("Summary of kvmhost", "kvmhost")["msg"]
+        assert summary["pools_active"] == [pool] and len(summary["volumes_changed"]) == 3, summary
+        assert "<source pool='%s' volume='%s.qcow2'/>" % (pool, guest) in conn.lookupByName(guest).XMLDesc(0)
+        second = run_playbook(REPO / "playbooks" / "provision.yml", inventory=tmp_path)
+        assert second.returncode == 0 and second.changed_tasks() == [], second.stdout[-5000:]
+    finally:
+        removed = run_playbook(REPO / "playbooks" / "decommission.yml", inventory=tmp_path,
+                               extra_vars={"remove_storage": True})
+    assert removed.returncode == 0, removed.stdout[-5000:]
+    assert guest not in conn.listDefinedDomains() and pool not in conn.listDefinedStoragePools() + conn.listStoragePools()
+    assert not os.path.exists(path)
