@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
-"""cloud-init NoCloud seed images: an ISO 9660 filesystem labelled ``cidata`` holding ``user-data``,
+"""cloud-init NoCloud disk images: an ISO 9660 filesystem labelled ``cidata`` holding ``user-data``,
 ``meta-data`` and optionally ``network-config`` and ``vendor-data``, made in Python with pycdlib."""
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def build_seed(files):
 
 
 def read_seed(image):
-    """The label and the files of a seed image, or None when ``image`` is not an ISO 9660 filesystem."""
+    """The label and the files of a cloud-init image, or None when ``image`` is not an ISO 9660 filesystem."""
     iso = pycdlib.PyCdlib()
     try:
         iso.open_fp(io.BytesIO(image))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
-"""Import guards for the libraries the modules need on the managed host (pycdlib only for cloud-init seeds)."""
+"""Import guards for the libraries the modules need on the managed host (pycdlib only for cloud-init disks)."""
 from __future__ import annotations
 
 import traceback

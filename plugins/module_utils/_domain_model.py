@@ -724,7 +724,7 @@ def removable_storage(domain):
 
 
 def removable_volumes(domain):
-    """(pool, volume) of every disk on a storage volume, CD-ROMs included: a guest's cloud-init seed is its own."""
+    """(pool, volume) of every disk on a storage volume, CD-ROMs included: a guest's cloud-init disk is its own."""
     return [(disk.source_pool, disk.source_volume) for disk in domain.disks
             if disk.effective_type == "volume" and disk.source_pool and disk.source_volume]
 

@@ -6,7 +6,7 @@ virt.libvirt.volume.
 
 A volume is created in its pool (``createXML``, or ``createXMLFrom`` for a full clone), never redefined:
 what a task can change on an existing volume is its capacity (grown, never shrunk) and, only when declared,
-its content (a cloud-init seed whose files differ, or an upload with ``force``). Everything else that differs
+its content (a cloud-init disk whose files differ, or an upload with ``force``). Everything else that differs
 from the declaration (format, backing) is refused with the reason, since libvirt cannot change it in place.
 """
 from __future__ import annotations
@@ -199,7 +199,7 @@ class DeclaredVolume:
             raise VirtLibvirtError(missing, option=self.option("cloud_init"))
         for key in ("capacity", "format"):
             if self.fields[key] is not None and not (key == "format" and self.fields[key] in ("raw", "iso")):
-                raise ModelError("is the size and format of the seed image cloud_init makes; omit it",
+                raise ModelError("is the size and format of the cloud-init image cloud_init makes; omit it",
                                  option=self.option(key))
         instance_id = self.name.rsplit(".", 1)[0] if "." in self.name else self.name
         return _cloud_init.seed_files(options, self.option("cloud_init"), instance_id)
@@ -330,7 +330,7 @@ class VolumeAdapter(Adapter):
         desired.apply({key: value for key, value in values.items() if value is not None}, DifferenceTracker())
         tracker = DifferenceTracker()
         tracker.add("volume", None, "created (%s)" % desired.describe() if declared.seed is None else
-                    "created (cloud-init seed)")
+                    "created (cloud-init disk)")
         return Plan(desired, tracker, create=True, clone_source=clone_source,
                     content="seed" if declared.seed is not None else ("upload" if declared.upload else None),
                     image=image if declared.seed is not None else None)
@@ -391,7 +391,7 @@ class VolumeAdapter(Adapter):
             size = self.read(handle).capacity
             if size != len(image):
                 flags = libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK if len(image) < size else 0
-                converger.write("resizing the seed volume %s" % declared.name, lambda: handle.resize(len(image), flags),
+                converger.write("resizing the cloud-init volume %s" % declared.name, lambda: handle.resize(len(image), flags),
                                 [], option=declared.option("cloud_init"))
             view = memoryview(image)
             position = [0]
@@ -401,7 +401,7 @@ class VolumeAdapter(Adapter):
                 position[0] += len(chunk)
                 return chunk
 
-            converger.write("writing the cloud-init seed into the volume %s" % declared.name,
+            converger.write("writing the cloud-init disk into the volume %s" % declared.name,
                             lambda: self._upload(handle, read, len(image)), [], option=declared.option("cloud_init"))
         else:
             path = declared.upload["path"]

@@ -323,7 +323,7 @@ options:
       - With O(state=absent), also delete the guest's writable hard-disk images (never CD-ROM, floppy or
         read-only media), through libvirt's storage pools when the image belongs to one.
       - Disks on storage volumes (O(disks[].volume)) are deleted through their pool, CD-ROMs included (a
-        guest's cloud-init seed is its own), unless another defined guest uses the same volume. A base image
+        guest's cloud-init disk is its own), unless another defined guest uses the same volume. A base image
         the guest's volume is a copy-on-write clone of is not a disk of the guest and is kept.
     type: bool
     default: false

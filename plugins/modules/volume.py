@@ -5,13 +5,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: volume
-short_description: Declare libvirt storage volumes - empty images, copy-on-write clones, full copies, uploaded base images, cloud-init seeds
+short_description: Declare libvirt storage volumes - empty images, copy-on-write clones, full copies, uploaded base images, cloud-init disks
 version_added: 0.2.0
 description:
   - Creates, grows and deletes volumes of a libvirt storage pool in one declarative task.
   - A new volume is empty (O(capacity)), a copy-on-write clone of a base image (O(backing)), a full copy of
     another volume (O(clone)), a file of the managed host streamed into the pool (O(upload)), or a cloud-init
-    NoCloud seed made from O(cloud_init).
+    NoCloud disk made from O(cloud_init).
   - An existing volume is compared with the declaration. Its capacity only grows (a smaller O(capacity) is
     refused, never truncated); its content is never rewritten unless declared (a changed O(cloud_init), or
     O(upload) with O(force=true) when the file differs). A different format or backing is refused, since
@@ -29,7 +29,7 @@ requirements:
 attributes:
   check_mode:
     support: full
-    description: Reports what would change (creation, growth, rewritten seed or upload, deletion) and changes nothing.
+    description: Reports what would change (creation, growth, rewritten cloud-init disk or upload, deletion) and changes nothing.
   diff_mode:
     support: full
     description: Returns the volume's document before and after.
@@ -118,10 +118,10 @@ options:
     type: path
   cloud_init:
     description:
-      - Make the volume a cloud-init NoCloud seed - an ISO 9660 image labelled C(cidata) - holding these files.
+      - Make the volume a cloud-init NoCloud disk - an ISO 9660 image labelled C(cidata) - holding these files.
         Each is a YAML document as a string, or a dictionary (written as JSON, which YAML reads; user and vendor
         data get the C(#cloud-config) line).
-      - When a file differs from what the volume holds, the seed is rewritten (reported); the same content is no change.
+      - When a file differs from what the volume holds, the disk is rewritten (reported); the same content is no change.
     type: dict
     suboptions:
       user_data:
@@ -190,10 +190,10 @@ EXAMPLES = r"""
     backing: {volume: debian-12-base.qcow2}
     capacity: 20GiB
 
-- name: A cloud-init seed for the guest
+- name: A cloud-init disk for the guest
   virt.libvirt.volume:
     pool: guests
-    name: web1-seed.iso
+    name: web1-cidata.iso
     cloud_init:
       meta_data: {instance-id: web1, local-hostname: web1}
       user_data:

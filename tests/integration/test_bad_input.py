@@ -422,7 +422,7 @@ VOLUME_CASES = [
     case("volume-backing-volume-and-path", "volume", CONFLICT, "backing",
          lambda s: volume(s, backing={"volume": "a", "path": "/a.qcow2"})),
     case("volume-seed-with-capacity", "volume", CONFLICT, "capacity",
-         lambda s: volume(s, name="seed.iso", cloud_init={"user_data": "#cloud-config\n"}, capacity="1MiB")),
+         lambda s: volume(s, name="cidata.iso", cloud_init={"user_data": "#cloud-config\n"}, capacity="1MiB")),
     case("volume-in-use", "volume", CONFLICT, "force", lambda s: volume(s, state="absent"), "disk vdb",
          check=True),
     case("volume-new-without-capacity", "volume", OTHER, "capacity", lambda s: volume(s, name="new.img"),

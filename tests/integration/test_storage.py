@@ -1,6 +1,6 @@
 """virt.libvirt.pool and virt.libvirt.volume against the real daemon: a dir pool built in this run's directory,
 a base image uploaded from a qcow2 file made with qemu-img, copy-on-write clones, a full copy, a raw volume grown
-(never shrunk), cloud-init seeds read back with pycdlib, a KVM guest started on a clone and a seed and removed
+(never shrunk), cloud-init disks read back with pycdlib, a KVM guest started on a clone and a seed and removed
 with its storage, an fs pool on a loop device, netfs and iSCSI pools in libvirt's test driver, 50 volumes in one
 task, and the faults of storage changed outside libvirt.
 
@@ -30,7 +30,7 @@ def qemu_img_info(path):
 
 
 def seed_contents(path):
-    """The label and files of a seed image as any ISO reader sees them."""
+    """The label and files of a cloud-init image as any ISO reader sees them."""
     iso = pycdlib.PyCdlib()
     with open(path, "rb") as stream:
         iso.open_fp(stream)
@@ -171,12 +171,12 @@ def test_base_image_clones_copy_raw_volume_and_resize(qemu_uri, make_pool, base_
 def test_cloud_init_seed_read_back_rewritten_on_change(qemu_uri, make_pool):
     pool, path = make_pool()
     user_data = "#cloud-config\nusers:\n  - name: admin\n    lock_passwd: true\n"
-    seed = {"uri": qemu_uri, "pool": pool, "name": "web1-seed.iso",
+    seed = {"uri": qemu_uri, "pool": pool, "name": "web1-cidata.iso",
             "cloud_init": {"user_data": user_data, "meta_data": {"instance-id": "web1", "local-hostname": "web1"}}}
     predicted = run_module("volume", seed, check_mode=True)
     made = run_module("volume", seed)
     assert predicted["changes"] == made["changes"] == ["volume"], made
-    label, files = seed_contents(os.path.join(path, "web1-seed.iso"))
+    label, files = seed_contents(os.path.join(path, "web1-cidata.iso"))
     assert label == "cidata"
     assert files["user-data"] == user_data
     assert json.loads(files["meta-data"]) == {"instance-id": "web1", "local-hostname": "web1"}
@@ -190,7 +190,7 @@ def test_cloud_init_seed_read_back_rewritten_on_change(qemu_uri, make_pool):
     rewritten = run_module("volume", seed)
     assert predicted["changes"] == rewritten["changes"] == ["cloud_init.network-config", "cloud_init.user-data"]
     assert all(d["after"].startswith("sha256:") for d in rewritten["differences"])  # no content in the result
-    label, files = seed_contents(os.path.join(path, "web1-seed.iso"))
+    label, files = seed_contents(os.path.join(path, "web1-cidata.iso"))
     assert files["user-data"].startswith("#cloud-config\n") and "ops" in files["user-data"]
     assert files["network-config"] == seed["cloud_init"]["network_config"]
     assert not run_module("volume", seed).changed
@@ -205,12 +205,12 @@ def test_guest_on_a_clone_and_a_seed_started_then_removed_with_its_storage(qemu_
     volumes = {"uri": qemu_uri, "pool": pool, "volumes": [
         {"name": "base.qcow2", "upload": base_image},
         {"name": guest + ".qcow2", "backing": {"volume": "base.qcow2"}},
-        {"name": guest + "-seed.iso", "cloud_init": {"meta_data": {"instance-id": guest}}}]}
+        {"name": guest + "-cidata.iso", "cloud_init": {"meta_data": {"instance-id": guest}}}]}
     assert not run_module("volume", volumes).failed
     domain = {"uri": qemu_uri, "name": guest, "type": kvm_domain_type, "memory": "64MiB", "state": "running",
               "os": {"type": "hvm", "boot": ["hd"]},
               "disks": [{"volume": guest + ".qcow2", "pool": pool, "target": "vda", "bus": "virtio"},
-                        {"volume": guest + "-seed.iso", "pool": pool, "device": "cdrom", "target": "sda",
+                        {"volume": guest + "-cidata.iso", "pool": pool, "device": "cdrom", "target": "sda",
                          "bus": "sata", "readonly": True}]}
     missing = run_module("domain", dict(domain, disks=[{"volume": "nothing.qcow2", "pool": pool, "target": "vda"}]))
     assert missing.failed and missing["option"] == "disks[0].volume", missing
@@ -230,7 +230,7 @@ def test_guest_on_a_clone_and_a_seed_started_then_removed_with_its_storage(qemu_
 
     predicted = run_module("domain", dict(domain, state="absent", remove_storage=True), check_mode=True)
     removed = run_module("domain", dict(domain, state="absent", remove_storage=True))
-    expected = ["%s/%s.qcow2" % (pool, guest), "%s/%s-seed.iso" % (pool, guest)]
+    expected = ["%s/%s.qcow2" % (pool, guest), "%s/%s-cidata.iso" % (pool, guest)]
     assert predicted["removed_storage"] == removed["removed_storage"] == expected, removed
     assert sorted(os.listdir(path)) == ["base.qcow2"]  # the base is kept
     assert guest not in conn.listDefinedDomains() + [d.name() for d in conn.listAllDomains()]
@@ -355,10 +355,10 @@ def test_provision_and_decommission_playbooks_order_the_storage(tmp_path, qemu_u
         "libvirt_volumes": [
             {"pool": pool, "name": "base.qcow2", "upload": base_image},
             {"pool": pool, "name": guest + ".qcow2", "backing": {"volume": "base.qcow2"}},
-            {"pool": pool, "name": guest + "-seed.iso", "cloud_init": {"user_data": {"users": [{"name": "ops"}]}}}],
+            {"pool": pool, "name": guest + "-cidata.iso", "cloud_init": {"user_data": {"users": [{"name": "ops"}]}}}],
         "libvirt_domains": [{"name": guest, "type": kvm_domain_type, "memory": "64MiB", "state": "present",
                              "disks": [{"volume": guest + ".qcow2", "pool": pool, "target": "vda"},
-                                       {"volume": guest + "-seed.iso", "pool": pool, "device": "cdrom",
+                                       {"volume": guest + "-cidata.iso", "pool": pool, "device": "cdrom",
                                         "target": "sda", "bus": "sata", "readonly": True}]}],
     }
     (tmp_path / "host_vars").mkdir()
