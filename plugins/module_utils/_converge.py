@@ -90,6 +90,14 @@ class Adapter:
         """Keys the kind's result carries beyond the common ones."""
         return {}
 
+    def differences(self, tracker):
+        """``differences`` of the result (a kind with secrets masks them here)."""
+        return tracker.as_list()
+
+    def absent_description(self, declared):
+        """How the result describes an object that is not there (any more)."""
+        return {"name": declared.name, "state": "absent"}
+
     # -- active state and autostart, for kinds that have them ------------------------------------------
     def wanted_active(self, declared):
         """True (started), False (stopped) or None (left as it is)."""
@@ -187,10 +195,10 @@ class Converger:
         adapter = self.adapter
         handle = adapter.lookup(declared)
         if handle is None:
-            return self._result({"name": declared.name, "state": "absent"})
+            return self._result(adapter.absent_description(declared))
         before = adapter.read(handle)
         adapter.remove(self, declared, handle, before)
-        result = self._result({"name": declared.name, "state": "absent"})
+        result = self._result(adapter.absent_description(declared))
         if self.want_diff:
             result["diff"] = self._diff(declared.name, before, None)
         return result
@@ -199,7 +207,7 @@ class Converger:
         result = {
             "changed": self.tracker.changed,
             "changes": self.tracker.fields,
-            "differences": self.tracker.as_list(),
+            "differences": self.adapter.differences(self.tracker),
             self.adapter.RESULT_KEY: description,
         }
         result.update(self.adapter.extra_result())
