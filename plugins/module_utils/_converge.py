@@ -49,6 +49,7 @@ class Adapter:
         self.connection = connection
         self.params = params
         self.prefix = prefix
+        self.check_mode = False  # set by the Converger running the adapter
 
     def option(self, name):
         """The option ``name`` as the task spells it (``volumes[2].capacity`` in the bulk form)."""
@@ -150,6 +151,7 @@ class Converger:
 
     def __init__(self, adapter, check_mode, want_diff):
         self.adapter = adapter
+        adapter.check_mode = check_mode
         self.check_mode = check_mode
         self.want_diff = want_diff
         self.tracker = DifferenceTracker()

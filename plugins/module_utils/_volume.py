@@ -213,6 +213,7 @@ class VolumeAdapter(Adapter):
     def __init__(self, connection, params, prefix=""):
         super().__init__(connection, params, prefix)
         self.pool_handle = None
+        self.warnings = []
 
     def declare(self):
         return DeclaredVolume(self.params, self.prefix)
@@ -225,12 +226,12 @@ class VolumeAdapter(Adapter):
         if pool is None:
             if missing_ok:
                 return None
-            raise VirtLibvirtError("the storage pool %s does not exist" % name, option=option)
+            raise _Unresolved("the storage pool %s does not exist" % name, option=option)
         with translate_libvirt_errors("reading the storage pool %s" % name, option=option):
             active = pool.isActive()
         if not active:
-            raise VirtLibvirtError("the storage pool %s is not active; start it (virt.libvirt.pool with state: "
-                                   "active) before managing its volumes" % name, option=option)
+            raise _Unresolved("the storage pool %s is not active; start it (virt.libvirt.pool with state: active) "
+                              "before managing its volumes" % name, option=option)
         refreshed = self.connection.memo.setdefault("refreshed_pools", set())
         if name not in refreshed:
             with translate_libvirt_errors("refreshing the storage pool %s" % name, option=option):
@@ -239,7 +240,13 @@ class VolumeAdapter(Adapter):
         return pool
 
     def lookup(self, declared):
-        self.pool_handle = self._pool(declared.pool, declared.option("pool"), missing_ok=declared.state == "absent")
+        try:
+            self.pool_handle = self._pool(declared.pool, declared.option("pool"), missing_ok=declared.state == "absent")
+        except _Unresolved as missing:
+            if not self.check_mode:
+                raise
+            self._predicted(missing)  # the task creating or starting the pool may only have predicted it
+            return None
         if self.pool_handle is None:
             return None
         return self.connection.lookup("volume", declared.name, parent=self.pool_handle, option=declared.option("name"))
@@ -249,8 +256,8 @@ class VolumeAdapter(Adapter):
         volume = self.connection.lookup("volume", name, parent=self._pool(pool_name, option + ".pool"),
                                         option=option + ".volume")
         if volume is None:
-            raise VirtLibvirtError("the volume %s does not exist in the storage pool %s" % (name, pool_name),
-                                   option=option + ".volume")
+            raise _Unresolved("the volume %s does not exist in the storage pool %s" % (name, pool_name),
+                              option=option + ".volume")
         return volume
 
     def read(self, handle):
@@ -258,9 +265,22 @@ class VolumeAdapter(Adapter):
             return Volume.from_xml(handle.XMLDesc(0))
 
     # -- planning ------------------------------------------------------------------------------------
+    def _predicted(self, missing):
+        """In check mode, a pool or source volume that does not exist yet is a warning, not an error: the task
+        that makes it may only have predicted making it. The volume is predicted as created."""
+        self.warnings.append(str(missing))
+
     def plan(self, declared, current, handle):
         if current is None:
-            return self._plan_new(declared)
+            if self.warnings:
+                return self._plan_unresolved(declared)
+            try:
+                return self._plan_new(declared)
+            except _Unresolved as missing:
+                if not self.check_mode:
+                    raise
+                self._predicted(missing)
+                return self._plan_unresolved(declared)
         tracker = DifferenceTracker()
         fields = declared.fields
         steps = {}
@@ -334,6 +354,14 @@ class VolumeAdapter(Adapter):
         return Plan(desired, tracker, create=True, clone_source=clone_source,
                     content="seed" if declared.seed is not None else ("upload" if declared.upload else None),
                     image=image if declared.seed is not None else None)
+
+    def _plan_unresolved(self, declared):
+        desired = declared.base.copy() if declared.base is not None else Volume()
+        desired.name = declared.name
+        desired.apply({key: value for key, value in declared.fields.items() if value is not None}, DifferenceTracker())
+        tracker = DifferenceTracker()
+        tracker.add("volume", None, "created")
+        return Plan(desired, tracker, create=True)
 
     def _backing(self, declared):
         """The backing's path, format and capacity (None when not known from a volume)."""
@@ -453,6 +481,9 @@ class VolumeAdapter(Adapter):
             converger.done.extend(field for field in fields if field not in converger.done)
         return handle
 
+    def extra_result(self):
+        return {"warnings": list(self.warnings)} if self.warnings else {}
+
     # -- absent --------------------------------------------------------------------------------------
     def remove(self, converger, declared, handle, before):
         users = volume_users(self.connection, before.path, declared.pool, declared.name)
@@ -478,6 +509,10 @@ class VolumeAdapter(Adapter):
         if check_mode and plan.steps.get("create") and declared.upload:
             info["format"] = declared.upload["format"]  # what libvirt reads from the image once it is uploaded
         return info
+
+
+class _Unresolved(VirtLibvirtError):
+    """A pool or volume the declaration names is missing or stopped (a warning in check mode)."""
 
 
 def _seed_image(files):

@@ -430,7 +430,7 @@ VOLUME_CASES = [
     case("volume-upload-missing", "volume", OTHER, "upload",
          lambda s: volume(s, name="new.img", upload="/nonexistent/base.qcow2")),
     case("volume-backing-missing", "volume", OTHER, "backing.volume",
-         lambda s: volume(s, name="new.qcow2", backing={"volume": "nothing.qcow2"}), "nothing.qcow2", check=True),
+         lambda s: volume(s, name="new.qcow2", backing={"volume": "nothing.qcow2"}), "nothing.qcow2"),
     case("volume-pool-missing", "volume", OTHER, "pool", lambda s: volume(s, pool=s.pool + "-none"),
          "does not exist"),
     case("volume-without-pool", "volume", OTHER, "pool", lambda s: {"uri": s.qemu_uri, "name": s.volume}),

@@ -367,6 +367,14 @@ def test_provision_and_decommission_playbooks_order_the_storage(tmp_path, qemu_u
                                                  "ansible_python_interpreter": os.sys.executable}}}}}))
     (tmp_path / "host_vars" / "kvmhost.yml").write_text(yaml.safe_dump(host_vars))
     try:
+        # On a host without the pool, check mode predicts every volume and the guest (warning that they are
+        # only predicted) instead of failing where a real run succeeds.
+        predicted = run_playbook(REPO / "playbooks" / "provision.yml", inventory=tmp_path, check=True)
+        assert predicted.returncode == 0, predicted.stdout[-5000:]
+        volumes = predicted.task("Converge the host's storage volumes", "kvmhost")
+        assert [item["changes"] for item in volumes["results"]] == [["volume"]] * 3, volumes
+        assert any("does not exist" in warning for warning in volumes["results"][0].get("warnings", [])), volumes
+        assert pool not in conn.listDefinedStoragePools() + conn.listStoragePools()
         first = run_playbook(REPO / "playbooks" / "provision.yml", inventory=tmp_path)
         assert first.returncode == 0, first.stdout[-5000:]
         summary = first.task("Summary of kvmhost", "kvmhost")["msg"]
