@@ -324,11 +324,13 @@ class Runner:
         if results_path.exists():
             with open(results_path, encoding="utf-8") as stream:
                 records = [json.loads(line) for line in stream if line.strip()]
-        task_results = [r for r in records if r["task"] == TASK_NAME and r["status"] in ("ok", "failed")]
+        # A module without check mode (community.libvirt's virt_volume) is skipped by --check: counted as 0 changed.
+        task_results = [r for r in records if r["task"] == TASK_NAME and r["status"] in ("ok", "failed", "skipped")]
         if process.returncode != 0 or not task_results:
             raise BenchmarkError("%s%s failed (rc=%d):\n%s" % (
                 playbook.name, " --check" if check else "", process.returncode, output[-6000:]))
-        return {"wall_s": wall, "cpu_s": cpu, "changed": changed_guests(task_results[-1]["result"])}
+        return {"wall_s": wall, "cpu_s": cpu, "changed": changed_guests(task_results[-1]["result"]),
+                "skipped": task_results[-1]["status"] == "skipped"}
 
 
 def stop_process_group(process, grace=10.0):
@@ -591,9 +593,10 @@ def measure(args, runner, workdir, run_prefix):
                 samples[row].append(runs)
                 if shape:
                     shapes.setdefault(shape, []).append("%s N=%d" % (row, count))
-                print("  N=%-4d %-15s first %6.2f s, re-run %6.2f s (%d changed), check %6.2f s (%d changed)" % (
+                print("  N=%-4d %-15s first %6.2f s, re-run %6.2f s (%d changed), check %6.2f s (%s)" % (
                     count, row, runs["first"]["wall_s"], runs["rerun"]["wall_s"], runs["rerun"]["changed"],
-                    runs["check"]["wall_s"], runs["check"]["changed"]), flush=True)
+                    runs["check"]["wall_s"], "skipped: no check mode" if runs["check"].get("skipped")
+                    else "%d changed" % runs["check"]["changed"]), flush=True)
         samples_by_n[count] = samples
     return samples_by_n, shapes
 
