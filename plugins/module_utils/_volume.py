@@ -450,10 +450,12 @@ class VolumeAdapter(Adapter):
             xml = plan.desired.to_xml()
             source = plan.steps.get("clone_source")
             what = "creating the volume %s in the storage pool %s" % (declared.name, declared.pool)
-            if source is not None:
-                perform = lambda: self.pool_handle.createXMLFrom(xml, source, 0)  # noqa: E731
-            else:
-                perform = lambda: self.pool_handle.createXML(xml, 0)  # noqa: E731
+
+            def perform():
+                if source is not None:
+                    return self.pool_handle.createXMLFrom(xml, source, 0)
+                return self.pool_handle.createXML(xml, 0)
+
             handle = converger.write(what, perform, fields, option=declared.option("xml") if declared.base else None,
                                      raced=lambda: self.connection.lookup("volume", declared.name,
                                                                           parent=self.pool_handle) is not None)

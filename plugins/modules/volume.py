@@ -264,7 +264,7 @@ volume:
     format: {description: Its format., type: str, returned: when present}
     capacity: {description: Its size in bytes., type: int, returned: when present}
     allocation: {description: Bytes allocated on the host., type: int, returned: when present}
-    backing: {description: Path of its backing image, or null., type: str, returned: when present}
+    backing: {description: "Path of its backing image (null: none).", type: str, returned: when present}
     xml: {description: Its document., type: str, returned: when present}
 results:
   description: Bulk form - one entry per item of O(volumes), with its own C(name), C(changed), C(changes), C(failed), C(msg) and C(volume).

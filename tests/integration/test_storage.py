@@ -132,8 +132,8 @@ def test_base_image_clones_copy_raw_volume_and_resize(qemu_uri, make_pool, base_
     assert [r["changes"] for r in made["results"]] == [r["changes"] for r in predicted["results"]] == [["volume"]] * 5
     for index in range(3):
         chain = qemu_img_info(os.path.join(path, "web%d.qcow2" % index))
-        assert [image["filename"] for image in chain] == [os.path.join(path, "web%d.qcow2" % index),
-                                                           os.path.join(path, "base.qcow2")]
+        expected = [os.path.join(path, "web%d.qcow2" % index), os.path.join(path, "base.qcow2")]
+        assert [image["filename"] for image in chain] == expected
         assert chain[0]["format"] == "qcow2" and chain[0]["virtual-size"] == 64 * 1024 ** 2
     copy = qemu_img_info(os.path.join(path, "copy.qcow2"))
     assert len(copy) == 1 and copy[0]["format"] == "qcow2"  # a full copy: no backing
@@ -196,9 +196,8 @@ def test_cloud_init_seed_read_back_rewritten_on_change(qemu_uri, make_pool):
     assert not run_module("volume", seed).changed
 
 
-def test_guest_on_a_clone_and_a_seed_started_then_removed_with_its_storage(qemu_uri, make_pool, base_image,
-                                                                          unique_name, kvm_domain_type,
-                                                                          libvirt_connection):
+def test_guest_on_a_clone_and_a_cloud_init_disk_started_then_removed_with_its_storage(
+        qemu_uri, make_pool, base_image, unique_name, kvm_domain_type, libvirt_connection):
     conn = libvirt_connection(qemu_uri)
     pool, path = make_pool()
     guest = unique_name("vm")
@@ -339,8 +338,8 @@ def test_storage_changed_outside_libvirt(qemu_uri, make_pool, unique_name, libvi
     assert isinstance(libvirt.VIR_ERR_NO_STORAGE_POOL, int)
 
 
-def test_provision_and_decommission_playbooks_order_the_storage(tmp_path, qemu_uri, image_dir, base_image,
-                                                                 kvm_domain_type, run_prefix, libvirt_connection):
+def test_provision_and_decommission_playbooks_order_the_storage(
+        tmp_path, qemu_uri, image_dir, base_image, kvm_domain_type, run_prefix, libvirt_connection):
     """provision.yml makes the pool, then the volumes, then the guest on them; a second run changes nothing;
     decommission.yml with remove_storage removes the guest, its volumes and the pool's directory, in reverse."""
     import yaml  # pylint: disable=import-outside-toplevel
