@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 help:
 	@echo "make demo       - set everything up, then converge the demo fleet twice (the second run changes nothing)"
 	@echo "make test       - set everything up, then run every test"
-	@echo "make demo-clean - remove the demo's KVM guests and network"
+	@echo "make demo-clean - remove the demo's KVM guests, network and storage"
 	@echo "make benchmark  - converge N=10 50 200 guests: virt.libvirt against community.libvirt (N=50 for one size)"
 	@echo "make libvirt-tests - fetch libvirt 9.0.0's own test documents into .build/libvirt-tests (make test does)"
 	@echo "make sanity     - ansible-test sanity, ansible-lint, changelog lint and the local sanity tests"
@@ -71,7 +71,7 @@ demo: setup
 	bash scripts/demo.sh
 
 demo-clean: setup
-	$(VENV)/bin/ansible-playbook -i playbooks/inventory.demo playbooks/decommission.yml --limit demo-kvm
+	$(VENV)/bin/ansible-playbook -i playbooks/inventory.demo playbooks/decommission.yml --limit demo-kvm -e remove_storage=true
 
 benchmark: host collection
 	python3 benchmarks/converge.py $(or $(N),10 50 200)

@@ -11,10 +11,19 @@ Rows per N, all run by the same ansible-core from this script's own virtual envi
   single-loop     virt.libvirt.domain with ``name:``, looped over the N guests
   community-loop  community.libvirt.virt ``command: define`` with ``xml:``, looped over the N guests
 
+and, when asked for with ``--rows`` (not run by default), storage volumes instead of guests:
+
+  volume-bulk            virt.libvirt.volume with ``volumes:`` (N raw 1 MiB volumes), one task
+  volume-community-loop  community.libvirt.virt_volume ``state: present`` with ``xml:``, looped over the N
+                         volumes (left out, with a note, when the installed community.libvirt has no virt_volume)
+
+    benchmarks/converge.py 50 --rows ping,volume-bulk,volume-community-loop
+
 Each sample of a row is three runs: the first run (defines N guests), the identical re-run, and the re-run in
 check mode. Every guest is the same minimal KVM (QEMU without /dev/kvm) definition, defined and never started,
 named ``bench<6 hex>-<row>-n<N>s<sample>-<i>``; a row's guests are undefined after each sample, and every
-guest of the run at exit (Ctrl-C and failures included). The table goes to stdout, the raw numbers to
+guest of the run at exit (Ctrl-C and failures included). The volume rows use one dir pool of the run in
+/var/lib/libvirt/images, removed with its volumes at exit. The table goes to stdout, the raw numbers to
 benchmarks/results/ as JSON.
 """
 from __future__ import annotations
@@ -45,13 +54,17 @@ CALLBACKS_DIR = REPO / "tests" / "support" / "callback_plugins"
 VENV_REQUIREMENTS = ("ansible", "lxml", "libvirt-python==9.0.0")
 URI = "qemu:///system"
 
-ROWS = ("ping", "bulk", "single-loop", "community-loop")
-OUR_ROWS = ("ping", "bulk", "single-loop")
+GUEST_ROWS = ("ping", "bulk", "single-loop", "community-loop")
+VOLUME_ROWS = ("volume-bulk", "volume-community-loop")
+ROWS = GUEST_ROWS + VOLUME_ROWS
+OUR_ROWS = ("ping", "bulk", "single-loop", "volume-bulk")
 # Rows cheap enough to sample several times by default; the loops take minutes at N=200.
 CHEAP_ROWS = ("ping", "bulk")
 CHEAP_ROW_SAMPLES = 3
 # Short row tags in guest names (bench1a2b3c-bulk-n50s0-7).
-ROW_TAGS = {"bulk": "bulk", "single-loop": "loop", "community-loop": "cl"}
+ROW_TAGS = {"bulk": "bulk", "single-loop": "loop", "community-loop": "cl", "volume-bulk": "vbulk",
+            "volume-community-loop": "vcl"}
+VOLUME_IMAGES = Path("/var/lib/libvirt/images")
 TASK_NAME = "benchmark task"
 PHASES = ("first", "rerun", "check")
 
@@ -168,7 +181,74 @@ _TASKS = {
     "community-loop": {"name": TASK_NAME, "community.libvirt.virt": {
         "uri": URI, "command": "define", "xml": _COMMUNITY_XML},
         "loop": "{{ bench_guests }}", "loop_control": {"label": "{{ item.name }}"}},
+    "volume-bulk": {"name": TASK_NAME, "virt.libvirt.volume": {
+        "uri": URI, "pool": "{{ bench_pool }}", "volumes": "{{ bench_volumes }}"}},
+    "volume-community-loop": {"name": TASK_NAME, "community.libvirt.virt_volume": {
+        "uri": URI, "pool": "{{ bench_pool }}", "name": "{{ item.name }}", "state": "present",
+        "xml": "<volume><name>{{ item.name }}</name><capacity unit='bytes'>{{ item.capacity }}</capacity>"
+               "<target><format type='{{ item.format }}'/></target></volume>"},
+        "loop": "{{ bench_volumes }}", "loop_control": {"label": "{{ item.name }}"}},
 }
+
+
+def volume_specs(prefix, count):
+    """The row's volumes: raw, 1 MiB, a unique name (the same for both volume rows but for the prefix)."""
+    return [{"name": "%s%d.img" % (prefix, index), "format": "raw", "capacity": 1024 * 1024}
+            for index in range(count)]
+
+
+def bench_pool_name(run_prefix):
+    return "%s-pool" % run_prefix
+
+
+def make_bench_pool(run_prefix):
+    """The run's dir pool for the volume rows, defined, built and started."""
+    libvirt, connection = _connect()
+    path = VOLUME_IMAGES / bench_pool_name(run_prefix)
+    try:
+        pool = connection.storagePoolDefineXML(
+            "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
+            % (bench_pool_name(run_prefix), path), 0)
+        pool.build(0)
+        pool.create(0)
+    finally:
+        connection.close()
+    del libvirt
+
+
+def volumes_named(run_prefix, prefix):
+    _libvirt, connection = _connect()
+    try:
+        pool = connection.storagePoolLookupByName(bench_pool_name(run_prefix))
+        pool.refresh(0)
+        return sorted(name for name in pool.listVolumes() if name.startswith(prefix))
+    finally:
+        connection.close()
+
+
+def delete_volumes(run_prefix, prefix=None, remove_pool=False):
+    """Delete the volumes of the run's pool (those starting with ``prefix``), and the pool itself when asked."""
+    libvirt, connection = _connect()
+    removed = 0
+    try:
+        try:
+            pool = connection.storagePoolLookupByName(bench_pool_name(run_prefix))
+        except libvirt.libvirtError:
+            return 0
+        if pool.isActive():
+            pool.refresh(0)
+            for volume in pool.listAllVolumes(0):
+                if prefix is None or volume.name().startswith(prefix):
+                    volume.delete(0)
+                    removed += 1
+        if remove_pool:
+            if pool.isActive():
+                pool.destroy()
+            pool.delete(0)
+            pool.undefine()
+    finally:
+        connection.close()
+    return removed
 
 
 def write_playbook(workdir, row):
@@ -244,11 +324,13 @@ class Runner:
         if results_path.exists():
             with open(results_path, encoding="utf-8") as stream:
                 records = [json.loads(line) for line in stream if line.strip()]
-        task_results = [r for r in records if r["task"] == TASK_NAME and r["status"] in ("ok", "failed")]
+        # A module without check mode (community.libvirt's virt_volume) is skipped by --check: counted as 0 changed.
+        task_results = [r for r in records if r["task"] == TASK_NAME and r["status"] in ("ok", "failed", "skipped")]
         if process.returncode != 0 or not task_results:
             raise BenchmarkError("%s%s failed (rc=%d):\n%s" % (
                 playbook.name, " --check" if check else "", process.returncode, output[-6000:]))
-        return {"wall_s": wall, "cpu_s": cpu, "changed": changed_guests(task_results[-1]["result"])}
+        return {"wall_s": wall, "cpu_s": cpu, "changed": changed_guests(task_results[-1]["result"]),
+                "skipped": task_results[-1]["status"] == "skipped"}
 
 
 def stop_process_group(process, grace=10.0):
@@ -330,6 +412,8 @@ def undefine_guests(prefix):
 def measure_row(runner, workdir, row, count, run_prefix, sample):
     """One sample of one row: first run, identical re-run, check-mode re-run; the row's guests removed after.
     Returns the runs' numbers and the shape of the row's first guest (None for ping)."""
+    if row in VOLUME_ROWS:
+        return measure_volume_row(runner, workdir, row, count, run_prefix, sample), None
     playbook = write_playbook(workdir, row)
     prefix = guest_prefix(run_prefix, row, count, sample) if row != "ping" else None
     guests = guest_specs(prefix, count) if prefix else []
@@ -349,6 +433,33 @@ def measure_row(runner, workdir, row, count, run_prefix, sample):
         if prefix:
             undefine_guests(prefix)
     return runs, shape
+
+
+def measure_volume_row(runner, workdir, row, count, run_prefix, sample):
+    """One sample of a volume row: first run, identical re-run, check-mode re-run; its volumes deleted after."""
+    playbook = write_playbook(workdir, row)
+    prefix = guest_prefix(run_prefix, row, count, sample)
+    vars_path = Path(workdir) / ("%s-vars.json" % row)
+    vars_path.write_text(json.dumps({"bench_volumes": volume_specs(prefix, count),
+                                     "bench_pool": bench_pool_name(run_prefix)}), encoding="utf-8")
+    runs = {}
+    try:
+        runs["first"] = runner.run(playbook, vars_path)
+        made = volumes_named(run_prefix, prefix)
+        if len(made) != count:
+            raise BenchmarkError("%s: the first run created %d of %d volumes" % (row, len(made), count))
+        runs["rerun"] = runner.run(playbook, vars_path)
+        runs["check"] = runner.run(playbook, vars_path, check=True)
+    finally:
+        delete_volumes(run_prefix, prefix)
+    return runs
+
+
+def has_community_virt_volume(python):
+    """Whether the community.libvirt of ``python``'s environment has virt_volume (1.4.0 and later)."""
+    found = subprocess.run([str(python), "-c", "import ansible_collections.community.libvirt.plugins.modules."
+                                               "virt_volume"], capture_output=True, check=False)
+    return found.returncode == 0
 
 
 def summarise_row(samples):
@@ -371,8 +482,8 @@ def add_derived(rows, count, ping_samples):
         baseline = statistics.median(s[p]["wall_s"] for s in ping_samples for p in PHASES)
         baseline_cpu = statistics.median(s[p]["cpu_s"] for s in ping_samples for p in PHASES)
         rows["ping"]["baseline_s"], rows["ping"]["baseline_cpu_s"] = baseline, baseline_cpu
-    community = rows.get("community-loop")
     for row, numbers in rows.items():
+        community = rows.get("volume-community-loop" if row in VOLUME_ROWS else "community-loop")
         if community and row != "ping":
             numbers["vs_community_first"] = community["first_s"] / numbers["first_s"]
             numbers["vs_community_rerun"] = community["rerun_s"] / numbers["rerun_s"]
@@ -381,6 +492,8 @@ def add_derived(rows, count, ping_samples):
             numbers["rerun_s_per_guest"] = (numbers["rerun_s"] - baseline) / count
             numbers["cpu_s_per_guest"] = (numbers["first_cpu_s"] - baseline_cpu) / count
             numbers["rerun_vs_ping"] = numbers["rerun_s"] / baseline
+        if row != "ping":
+            numbers["per_second"] = count / numbers["first_s"]  # guests or volumes converged per second
 
 
 def _render_table(header, lines):
@@ -401,7 +514,7 @@ def _ratio(numbers, key):
 def format_table(rows_by_n):
     """The issue's table: wall seconds (medians), changed counts, ratios, seconds per guest."""
     header = ("form", "N", "first run s", "re-run s", "changed on re-run", "check re-run s", "changed in check",
-              "community/this first", "community/this re-run", "s per guest")
+              "community/this first", "community/this re-run", "s per item", "items per s")
     lines = []
     for count, rows in rows_by_n.items():
         for row, numbers in rows.items():
@@ -412,6 +525,7 @@ def format_table(rows_by_n):
                 "%d" % numbers["check_changed"] if guests else "-",
                 _ratio(numbers, "vs_community_first"), _ratio(numbers, "vs_community_rerun"),
                 "%.4f" % numbers["s_per_guest"] if "s_per_guest" in numbers else "-",
+                "%.1f" % numbers["per_second"] if "per_second" in numbers else "-",
             ))
     return _render_table(header, lines)
 
@@ -479,9 +593,10 @@ def measure(args, runner, workdir, run_prefix):
                 samples[row].append(runs)
                 if shape:
                     shapes.setdefault(shape, []).append("%s N=%d" % (row, count))
-                print("  N=%-4d %-15s first %6.2f s, re-run %6.2f s (%d changed), check %6.2f s (%d changed)" % (
+                print("  N=%-4d %-15s first %6.2f s, re-run %6.2f s (%d changed), check %6.2f s (%s)" % (
                     count, row, runs["first"]["wall_s"], runs["rerun"]["wall_s"], runs["rerun"]["changed"],
-                    runs["check"]["wall_s"], runs["check"]["changed"]), flush=True)
+                    runs["check"]["wall_s"], "skipped: no check mode" if runs["check"].get("skipped")
+                    else "%d changed" % runs["check"]["changed"]), flush=True)
         samples_by_n[count] = samples
     return samples_by_n, shapes
 
@@ -518,8 +633,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("counts", nargs="*", type=int, default=[10, 50, 200], metavar="N",
                         help="numbers of guests (default: 10 50 200)")
-    parser.add_argument("--rows", default=",".join(ROWS),
-                        help="comma-separated rows to run (default: %s)" % ",".join(ROWS))
+    parser.add_argument("--rows", default=",".join(GUEST_ROWS),
+                        help="comma-separated rows to run, of %s (default: %s)" % (", ".join(ROWS), ",".join(GUEST_ROWS)))
     parser.add_argument("--ours-only", action="store_true",
                         help="only ping, bulk and single-loop: community.libvirt is not needed")
     parser.add_argument("--python", metavar="PATH",
@@ -572,15 +687,24 @@ def main(argv):
     found = versions()
     if "community-loop" in args.rows and not found["community.libvirt"]:
         raise BenchmarkError("community.libvirt is not installed for %s; use --ours-only" % python)
+    if "volume-community-loop" in args.rows and not has_community_virt_volume(python):
+        print("note: community.libvirt %s has no virt_volume (added in 1.4.0): the volume-community-loop row is "
+              "left out" % found["community.libvirt"], flush=True)
+        args.rows.remove("volume-community-loop")
     print("run %s: ansible-core %s (ansible %s, community.libvirt %s), libvirt %s, QEMU %s, %d CPUs, load %s"
           % (run_prefix, found["ansible-core"], found["ansible"], found["community.libvirt"], found["libvirt"],
              found["qemu"], os.cpu_count(), " ".join("%.2f" % load for load in os.getloadavg())), flush=True)
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
+    volume_rows = [row for row in args.rows if row in VOLUME_ROWS]
     try:
+        if volume_rows:
+            make_bench_pool(run_prefix)
         with tempfile.TemporaryDirectory(prefix="virt-libvirt-bench-") as workdir:
             samples_by_n, shapes = measure(args, Runner(workdir, python), workdir, run_prefix)
     finally:
+        if volume_rows:
+            delete_volumes(run_prefix, remove_pool=True)
         leftovers = undefine_guests(run_prefix)
         if leftovers:
             print("removed %d guests left by an interrupted row" % leftovers, file=sys.stderr)

@@ -14,6 +14,10 @@ holder=$!
 trap 'kill $holder 2>/dev/null || true' EXIT
 sleep 0.5
 
+# The base image the demo uploads once into its pool: a small empty qcow2 (the guests need not boot from it).
+mkdir -p .build/demo
+[ -f .build/demo/demo-base.qcow2 ] || qemu-img create -q -f qcow2 .build/demo/demo-base.qcow2 64M
+
 echo "=== first run: converge the demo fleet ==="
 "$playbook" -i "$inventory" playbooks/provision.yml
 echo
@@ -30,6 +34,7 @@ fi
 echo
 echo "demo: the second run changed nothing."
 virsh -c qemu:///system list --all | grep -E 'Id|demo-' || true
+virsh -c qemu:///system vol-list vlib-demo --details || true
 # demo-pxe's firmware asks for its static lease over DHCP; give it a few seconds.
 for _ in $(seq 1 30); do
     virsh -c qemu:///system net-dhcp-leases vlib-demo | grep -q demo-pxe && break
@@ -41,5 +46,5 @@ echo "=== the guests as Ansible hosts (inventory plugin virt.libvirt.libvirt_gue
 .venv/bin/ansible-inventory -i playbooks/inventory.guests/demo.libvirt_guests.yml --graph
 .venv/bin/ansible-inventory -i playbooks/inventory.guests/demo.libvirt_guests.yml --host demo-pxe \
     | grep -E '"(ansible_host|libvirt_state|libvirt_type|libvirt_uri)"' || true
-echo "The KVM guests and network stay for you to look at; 'make demo-clean' removes them."
+echo "The KVM guests, network and storage stay for you to look at; 'make demo-clean' removes them."
 echo "(The stand-in Xen host's guests live in libvirt's test driver and vanish when this script ends.)"

@@ -70,7 +70,8 @@ def test_driver_uri():
 
 @pytest.fixture(scope="session", autouse=True)
 def cleanup_run_objects(run_prefix):
-    """After the run: no domain, network or bridge with this run's prefix is left behind."""
+    """After the run: no domain, network, storage pool (with its volumes) or bridge with this run's prefix is
+    left behind."""
     yield
     libvirt = libvirt_binding()
     for uri in (QEMU_URI, TEST_DRIVER_URI):
@@ -88,6 +89,18 @@ def cleanup_run_objects(run_prefix):
                         domain.undefineFlags(flags)
                     except libvirt.libvirtError:
                         pass
+            for pool in connection.listAllStoragePools():
+                if not pool.name().startswith(run_prefix):
+                    continue
+                try:
+                    if pool.isActive():
+                        for volume in pool.listAllVolumes():
+                            volume.delete(0)
+                        pool.destroy()
+                    if pool.isPersistent():
+                        pool.undefine()
+                except libvirt.libvirtError:
+                    pass  # removed meanwhile
             for network in connection.listAllNetworks():
                 if network.name().startswith(run_prefix):
                     if network.isActive():

@@ -49,6 +49,7 @@ class Adapter:
         self.connection = connection
         self.params = params
         self.prefix = prefix
+        self.check_mode = False  # set by the Converger running the adapter
 
     def option(self, name):
         """The option ``name`` as the task spells it (``volumes[2].capacity`` in the bulk form)."""
@@ -82,10 +83,6 @@ class Adapter:
     def describe(self, handle, plan, declared, check_mode):
         raise NotImplementedError
 
-    def absent_description(self, declared):
-        """What the result says of an object that is (or is now) absent."""
-        return {"name": declared.name, "state": "absent"}
-
     def document(self, model):
         """The text of a model in the diff."""
         return model.to_pretty_xml()
@@ -93,6 +90,14 @@ class Adapter:
     def extra_result(self):
         """Keys the kind's result carries beyond the common ones."""
         return {}
+
+    def differences(self, tracker):
+        """``differences`` of the result (a kind with secrets masks them here)."""
+        return tracker.as_list()
+
+    def absent_description(self, declared):
+        """How the result describes an object that is not there (any more)."""
+        return {"name": declared.name, "state": "absent"}
 
     # -- active state and autostart, for kinds that have them ------------------------------------------
     def wanted_active(self, declared):
@@ -146,6 +151,7 @@ class Converger:
 
     def __init__(self, adapter, check_mode, want_diff):
         self.adapter = adapter
+        adapter.check_mode = check_mode
         self.check_mode = check_mode
         self.want_diff = want_diff
         self.tracker = DifferenceTracker()
@@ -203,7 +209,7 @@ class Converger:
         result = {
             "changed": self.tracker.changed,
             "changes": self.tracker.fields,
-            "differences": self.tracker.as_list(),
+            "differences": self.adapter.differences(self.tracker),
             self.adapter.RESULT_KEY: description,
         }
         result.update(self.adapter.extra_result())

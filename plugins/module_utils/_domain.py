@@ -21,7 +21,8 @@ from ansible_collections.virt.libvirt.plugins.module_utils._diff import Differen
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, GENERATED_INTERFACE_PREFIXES,
     GRAPHICS_TYPES, INTERFACE_TYPES, MASK, POWER_STATE_NAMES, Console, Disk, Domain, Graphics, Interface, Video,
-    check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, secret_values_in_xml,
+    check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, removable_volumes,
+    secret_values_in_xml,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
@@ -44,6 +45,8 @@ _DISK_SPEC = {
     "readonly": {"type": "bool"},
     "driver_name": {"type": "str"},
     "driver_type": {"type": "str"},
+    "volume": {"type": "str"},
+    "pool": {"type": "str"},
 }
 _INTERFACE_SPEC = {
     "type": {"type": "str", "required": True, "choices": list(INTERFACE_TYPES)},
@@ -165,6 +168,7 @@ class DeclaredDomain:
             raise ModelError("is required", option=option + ".target")
         values["source"] = xm.TEXT.normalize(item["source"], option + ".source") if item.get("source") else None
         values["readonly"] = item.get("readonly")
+        _disk_on_volume(values, item, option)
         return values
 
     def _interface(self, item, option):
@@ -921,6 +925,7 @@ class DomainConverger:
         was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
         # A declared document may have been read from the running guest: compare it with that too.
         live = Domain.from_xml(_live_xml(domain)) if was_active and declared.base is not None else None
+        self.warnings.extend(check_disk_volumes(self.connection, declared, self.check_mode))
         plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine,
                           host_arch=lambda: self.connection.capabilities().host_arch)
         self.tracker.extend(plan.tracker)
@@ -1154,8 +1159,25 @@ class DomainConverger:
         """The guest's writable disk images that exist and no other guest uses, each with the call that removes
         it; and those another guest uses (``kept_storage``, also warned about), which are never removed."""
         paths = removable_storage(definition)
-        used_by = _disk_users(self.connection, domain) if paths else {}
+        volumes = removable_volumes(definition)
+        used_by = _disk_users(self.connection, domain) if paths or volumes else {}
         removable, kept = [], []
+        for pool_name, volume_name in volumes:
+            # A disk on a storage volume is deleted through its pool, under the same rule as an image.
+            volume = self._volume_of(pool_name, volume_name)
+            if volume is None:
+                continue
+            label = "%s/%s" % (pool_name, volume_name)
+            with translate_libvirt_errors("reading the volume %s" % label, option=self._option("remove_storage")):
+                path = volume.path()
+            users = sorted(used_by.get(_same_file_key(self.connection, path), ()))
+            if users:
+                kept.append({"path": label, "used_by": users})
+                self.warnings.append("%s: the volume %s was kept: the guest%s %s use%s it" % (
+                    self._option("remove_storage"), label, "s" if len(users) > 1 else "", ", ".join(users),
+                    "" if len(users) > 1 else "s"))
+                continue
+            removable.append((label, self._volume_remover(volume, label)))
         for path in paths:
             users = sorted(used_by.get(_same_file_key(self.connection, path), ()))
             if users:
@@ -1169,6 +1191,17 @@ class DomainConverger:
             if remover is not None:
                 removable.append((path, remover))
         return removable, kept
+
+    def _volume_of(self, pool_name, volume_name):
+        option = self._option("remove_storage")
+        pool = self.connection.lookup("pool", pool_name, option=option)
+        return self.connection.lookup("volume", volume_name, parent=pool, option=option) if pool is not None else None
+
+    def _volume_remover(self, volume, label):
+        def delete_volume():
+            with translate_libvirt_errors("deleting the volume %s" % label, option=self._option("remove_storage")):
+                volume.delete(0)
+        return delete_volume
 
     def _storage_remover(self, path):
         """A call that deletes ``path`` (a storage volume, or a local file), or None when it does not exist."""
@@ -1215,6 +1248,60 @@ class DomainConverger:
             }
         info["xml"] = (desired if self.check_mode else stored).to_masked_xml(pretty=False)
         return info
+
+
+# -- disks on storage volumes ----------------------------------------------------------------------
+def _disk_on_volume(values, item, option):
+    """``disks[].volume`` and ``disks[].pool``: a ``<disk type='volume'>`` whose source is a volume of a pool."""
+    volume, pool = item.get("volume"), item.get("pool")
+    values["source_volume"] = xm.TEXT.normalize(volume, option + ".volume") if volume else None
+    values["source_pool"] = xm.TEXT.normalize(pool, option + ".pool") if pool else None
+    if not volume and not pool:
+        return
+    if not (volume and pool):
+        raise ModelError("a disk on a storage volume needs both volume and pool",
+                         option=option + (".pool" if volume else ".volume"))
+    if values["source"] is not None:
+        raise ModelError("a disk's source is a path or a volume (volume and pool), not both", option=option + ".source")
+    if values["type"] not in (None, "volume"):
+        raise ModelError("is %s, but a disk on a storage volume has type volume" % values["type"],
+                         option=option + ".type")
+    values["type"] = "volume"
+
+
+# Formats a volume disk must name in <driver type>: QEMU reads an unnamed one as raw (format probing is off).
+_IMAGE_FORMATS = ("qcow2", "qcow", "qed", "vmdk", "vpc", "vdi")
+
+
+def check_disk_volumes(connection, declared, check_mode):
+    """Every disk declared on a volume names a volume that exists, before anything is defined; the disk takes
+    the volume's image format when it declares none. In check mode a missing volume is a warning (a task
+    before this one may only have predicted creating it)."""
+    warnings = []
+    for index, disk in enumerate(declared.devices.get("disks") or []):
+        if disk.get("source_volume") is None:
+            continue
+        option = declared.prefix + "disks[%d]" % index
+        pool = connection.lookup("pool", disk["source_pool"], option=option + ".pool")
+        volume = None
+        if pool is not None:
+            with translate_libvirt_errors("reading the storage pool %s" % disk["source_pool"], option=option + ".pool"):
+                active = pool.isActive()
+            if active:
+                volume = connection.lookup("volume", disk["source_volume"], parent=pool, option=option + ".volume")
+        if volume is None:
+            message = "the volume %s does not exist in the storage pool %s%s" % (
+                disk["source_volume"], disk["source_pool"], "" if pool is not None else " (there is no such pool)")
+            if not check_mode:
+                raise VirtLibvirtError(message, option=option + ".volume")
+            warnings.append("%s: %s" % (option + ".volume", message))
+            continue
+        if disk.get("driver_type") is None:
+            with translate_libvirt_errors("reading the volume %s" % disk["source_volume"], option=option + ".volume"):
+                image = xm.parse_xml(volume.XMLDesc(0), "volume").find("target/format")
+            if image is not None and image.get("type") in _IMAGE_FORMATS:
+                disk["driver_type"] = image.get("type")
+    return warnings
 
 
 def _is_local_uri(uri):

@@ -85,6 +85,8 @@ class Disk(Device):
     device = xm.Field("", attr="device", codec=xm.EnumCodec(DISK_DEVICES))
     source_file = xm.Field("source", attr="file")
     source_dev = xm.Field("source", attr="dev")
+    source_pool = xm.Field("source", attr="pool")
+    source_volume = xm.Field("source", attr="volume")
     target = xm.Field("target", attr="dev", codec=xm.TextCodec(forbid="/ "))
     bus = xm.Field("target", attr="bus", codec=xm.EnumCodec(DISK_BUSES))
     driver_name = xm.Field("driver", attr="name")
@@ -100,6 +102,11 @@ class Disk(Device):
 
     @source.setter
     def source(self, path):
+        if self.effective_type == "volume":
+            # A volume disk's source is its pool and volume: a path carried over from another type goes.
+            self.source_file = self.source_dev = None
+            return
+        self.source_pool = self.source_volume = None
         if self.effective_type == "block":
             self.source_file = None
             self.source_dev = path
@@ -116,7 +123,8 @@ class Disk(Device):
         return self.device or "disk"
 
     def describe(self):
-        return "%s %s %s" % (self.effective_device, self.target, self.source or "(no media)")
+        where = "%s/%s" % (self.source_pool, self.source_volume) if self.source_volume else self.source
+        return "%s %s %s" % (self.effective_device, self.target, where or "(no media)")
 
 
 class Interface(Device):
@@ -712,6 +720,12 @@ def removable_storage(domain):
                 and disk.source:
             paths.append(disk.source)
     return paths
+
+
+def removable_volumes(domain):
+    """(pool, volume) of every disk on a storage volume, CD-ROMs included: a guest's cloud-init disk is its own."""
+    return [(disk.source_pool, disk.source_volume) for disk in domain.disks
+            if disk.effective_type == "volume" and disk.source_pool and disk.source_volume]
 
 
 # Prefixes of the tap and macvtap names libvirt generates; it drops a <target dev> starting with one from a

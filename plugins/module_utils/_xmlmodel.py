@@ -307,26 +307,30 @@ def _without_space(number, unit):
 
 
 class MemoryCodec(Codec):
-    """A size normalised to KiB: integers are KiB, strings may carry a unit (``512MiB``, ``2G``)."""
+    """A size normalised to ``unit`` (KiB, as memory sizes; ``bytes`` for storage): integers are in that unit,
+    strings may carry a unit (``512MiB``, ``2G``). A size that is not a whole number of ``unit`` is rounded up."""
 
     type_name = "size"
+    _UNIT_BYTES = {"KiB": 1024, "bytes": 1}
 
-    def __init__(self, unit_attr="unit", minimum=1):
+    def __init__(self, unit_attr="unit", minimum=1, unit="KiB"):
         self.unit_attr = unit_attr
         self.minimum = minimum
+        self.unit = unit
+        self.unit_bytes = self._UNIT_BYTES[unit]
 
     def decode(self, raw, element):
         match = _SIZE.match(raw)
         unit = element.get(self.unit_attr) if self.unit_attr else None
-        size = size_in_bytes(match.group(1), unit) if match and not match.group(2) else None
+        size = size_in_bytes(match.group(1), unit, self.unit) if match and not match.group(2) else None
         if size is None:
             return raw
-        return -(-size // 1024)
+        return -(-size // self.unit_bytes)
 
     def write(self, element, attr, value):
         element.text = str(value)
         if self.unit_attr:
-            element.set(self.unit_attr, "KiB")
+            element.set(self.unit_attr, self.unit)
 
     def raw(self, element, attr):
         # The number with its unit (<memory unit='GB'>2</memory> is 2GB), so that a user's
@@ -338,31 +342,32 @@ class MemoryCodec(Codec):
         return "%s%s" % (text.strip(), unit.strip())
 
     def normalize(self, value, option):
+        example = "524288 (KiB), '512MiB' or '2GiB'" if self.unit == "KiB" else "'10GiB', '512MiB' or 1073741824 (bytes)"
         if isinstance(value, bool) or isinstance(value, (dict, list, tuple, float)):
-            raise ModelError("must be a size such as 524288 (KiB), '512MiB' or '2GiB', got %r" % (value,),
-                             option=option)
+            raise ModelError("must be a size such as %s, got %r" % (example, value), option=option)
         if isinstance(value, int):
-            size = value * 1024
+            size = value * self.unit_bytes
             if size > MAX_SIZE_BYTES:
-                raise ModelError("%s KiB is larger than the 16 EiB libvirt can hold" % _shortened(value), option=option)
+                raise ModelError("%s %s is larger than the 16 EiB libvirt can hold" % (_shortened(value), self.unit),
+                                 option=option)
         else:
             match = _OPTION_SIZE.match(str(value).strip())
             spaced = _SIZE.match(str(value)) if match is None else None
             if spaced is not None and spaced.group(2) and scale_to_bytes(1, spaced.group(2)) is not None:
                 raise ModelError("%r has a space between the number and the unit; write %s"
                                  % (value, _without_space(*spaced.groups())), option=option)
-            size = size_in_bytes(match.group(1), match.group(2)) if match else None
-            if match and size is None and scale_to_bytes(1, match.group(2)) is not None:
+            size = size_in_bytes(match.group(1), match.group(2), self.unit) if match else None
+            if match and size is None and scale_to_bytes(1, match.group(2), self.unit) is not None:
                 raise ModelError("%s is larger than the 16 EiB libvirt can hold" % _shortened(value), option=option)
             if size is None:
                 raise ModelError(
-                    "%r is not a size; use an integer in KiB or a number with a unit such as 512MiB, 2GiB, "
-                    "1000MB" % (value,), option=option,
+                    "%r is not a size; use an integer in %s or a number with a unit such as 512MiB, 2GiB, "
+                    "1000MB" % (value, self.unit), option=option,
                 )
-        kib = -(-size // 1024)
-        if kib < self.minimum:
-            raise ModelError("must be at least %d KiB, got %r" % (self.minimum, value), option=option)
-        return kib
+        number = -(-size // self.unit_bytes)
+        if number < self.minimum:
+            raise ModelError("must be at least %d %s, got %r" % (self.minimum, self.unit, value), option=option)
+        return number
 
 
 TEXT = TextCodec()
@@ -812,3 +817,60 @@ def describe_element(element):
     """A short readable form of an element for ``changes`` (``<cpu mode='host-model'>``)."""
     attributes = "".join(" %s='%s'" % item for item in element.attrib.items())
     return "<%s%s>" % (element.tag, attributes)
+
+
+def merge_unmodelled(model, base, tracker):
+    """Lay what the document ``base`` says beyond ``model``'s fields onto ``model`` (an existing object's
+    definition; ``base`` a user's document of the same kind).
+
+    The elements on a field's path are walked into, never replaced, so the fields stay the model's. Any
+    other element of ``base`` counts as present when an element of ``model`` with its tag contains it
+    (libvirt adds defaults to what it stores); else it replaces the first element of that tag, or is added
+    in libvirt's order. Each change is recorded in ``tracker`` under the element's path (``source.auth``).
+    """
+    text_fields, attribute_fields, containers = set(), {}, set()
+    for field in type(model).fields().values():
+        path = "/".join(field.steps)
+        containers.update("/".join(field.steps[:depth]) for depth in range(1, len(field.steps)))
+        if field.attr:
+            attribute_fields.setdefault(path, set()).add(field.attr)
+        elif field.steps:
+            text_fields.add(path)
+
+    def label(path):
+        return path.replace("/", ".")
+
+    def walk(target, declared, path):
+        for name, value in declared.attrib.items():
+            if name in attribute_fields.get(path, ()) or same_value(target.get(name), value):
+                continue
+            tracker.add("%s@%s" % (label(path) + "." if path else "", name), target.get(name), value)
+            target.set(name, value)
+        for child in declared:
+            if not isinstance(child.tag, str):
+                continue
+            child_path = "%s/%s" % (path, child.tag) if path else child.tag
+            if child_path in text_fields:
+                continue
+            if child_path in containers or child_path in attribute_fields:
+                existing = target.find(child.tag)
+                created = existing is None
+                if created:
+                    existing = etree.Element(child.tag)
+                walk(existing, child, child_path)
+                if created and (len(existing) or existing.attrib):
+                    model.insert_child(target, existing, path)
+                continue
+            same_tag = target.findall(child.tag)
+            if any(element_contains(element, child) for element in same_tag):
+                continue
+            replacement = copy.deepcopy(child)
+            replacement.tail = None
+            if same_tag:
+                target.replace(same_tag[0], replacement)
+                tracker.add(label(child_path), describe_element(same_tag[0]), describe_element(child))
+            else:
+                model.insert_child(target, replacement, path)
+                tracker.add(label(child_path), None, describe_element(child))
+
+    walk(model.element, base.element, "")

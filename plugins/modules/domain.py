@@ -175,7 +175,9 @@ options:
     elements: dict
     suboptions:
       type:
-        description: V(file) for an image file, V(block) for a host block device.
+        description:
+          - V(file) for an image file, V(block) for a host block device, V(volume) for a volume of a libvirt
+            storage pool (implied by O(disks[].volume)).
         type: str
         choices: [file, block, dir, network, volume, nvme, vhostuser]
       device:
@@ -200,7 +202,19 @@ options:
         description: Driver name, for example V(qemu).
         type: str
       driver_type:
-        description: Image format, for example V(raw) or V(qcow2).
+        description:
+          - Image format, for example V(raw) or V(qcow2). A disk on a volume takes the volume's format when
+            omitted (QEMU would read an unnamed format as raw).
+        type: str
+      volume:
+        description:
+          - The storage volume the disk is on (C(<disk type='volume'><source pool= volume=>)), with
+            O(disks[].pool); instead of O(disks[].source). Made with M(virt.libvirt.volume).
+          - A volume that does not exist fails the task, naming the pool and the volume, before anything is
+            defined (in check mode it is a warning, since an earlier task may only have predicted creating it).
+        type: str
+      pool:
+        description: The storage pool of O(disks[].volume).
         type: str
   interfaces:
     description:
@@ -324,7 +338,10 @@ options:
       - With O(state=absent), also delete the guest's writable hard-disk images (never CD-ROM, floppy or
         read-only media), through libvirt's storage pools when the image belongs to one, and its UEFI
         variable store (NVRAM), which is otherwise kept.
-      - An image that any other guest on the connection uses is never deleted - it is kept, listed in
+      - Disks on storage volumes (O(disks[].volume)) are deleted through their pool, CD-ROMs included (a
+        guest's cloud-init disk is its own). A base image the guest's volume is a copy-on-write clone of is not
+        a disk of the guest and is kept.
+      - An image or volume that any other guest on the connection uses is never deleted - it is kept, listed in
         RV(kept_storage) and warned about, and the guest is still removed. Used means named as a disk source by
         the other guest's definition, persistent or transient, or by what it runs with (with the backing files
         libvirt reports for a running guest), under any path that resolves to the same file.
@@ -502,7 +519,7 @@ domain:
 removed_storage:
   description:
     - Disk images deleted (or that would be) with O(remove_storage=true) - only images that existed; images that
-      another guest uses are in RV(kept_storage) instead.
+      another guest uses are in RV(kept_storage) instead. Volumes as C(pool/volume).
   returned: when O(state=absent) and the guest existed
   type: list
   elements: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import json
 import os
+import re
 import sys
 import textwrap
 
@@ -66,6 +67,14 @@ def kvm_bulk(s, *items, **options):
 
 def net_bulk(s, *items, **options):
     return dict({"uri": s.qemu_uri, "networks": [dict({"name": s.net}, **item) for item in items]}, **options)
+
+
+def pool(s, **options):
+    return dict({"uri": s.qemu_uri, "name": s.pool}, **options)
+
+
+def volume(s, **options):
+    return dict({"uri": s.qemu_uri, "pool": s.pool, "name": s.volume}, **options)
 
 
 def dhcp_ip(s, **dhcp):
@@ -375,7 +384,91 @@ XENPV_CASES = [
     case("xenpv-without-os", "xenpv_drivers", OTHER, "os", lambda s: {"guests": [{"arch": 32}]}, "guests"),
 ]
 
-MODULE_CASES = DOMAIN_CASES + DOMAINS_CASES + NETWORK_CASES + NETWORKS_CASES + CAPABILITIES_CASES + XENPV_CASES
+POOL_CASES = [
+    case("pool-target-text", "pool", WRONG_TYPE, "target", lambda s: pool(s, target="/srv/x"), check=True),
+    case("pool-build-text", "pool", WRONG_TYPE, "build", lambda s: pool(s, build="sometimes")),
+    case("pool-port", "pool", OUT_OF_RANGE, "source.port",
+         lambda s: pool(s, source={"host": "nfs.example.test", "port": 70000})),
+    case("pool-mode", "pool", OUT_OF_RANGE, "target.permissions.mode",
+         lambda s: pool(s, target={"path": s.pool_path, "permissions": {"mode": "0999"}}), "octal", check=True),
+    case("pool-uuid", "pool", BAD_UUID, "uuid", lambda s: pool(s, uuid="nope")),
+    case("pool-type", "pool", UNKNOWN_ENUM, "type", lambda s: pool(s, type="nfs"), "nfs", check=True),
+    case("pool-state", "pool", UNKNOWN_ENUM, "state", lambda s: pool(s, state="running")),
+    case("pool-type-changed", "pool", CONFLICT, "type", lambda s: pool(s, type="netfs"), "cannot be changed",
+         check=True),
+    case("pool-overwrite-without-build", "pool", CONFLICT, "overwrite", lambda s: pool(s, overwrite=True)),
+    case("pool-delete-not-empty", "pool", CONFLICT, "force", lambda s: pool(s, state="absent", delete=True),
+         "holds 1 volume", check=True),
+    case("pool-new-without-type", "pool", OTHER, "type", lambda s: pool(s, name=s.pool + "-new")),
+    case("pool-dir-relative", "pool", OTHER, "target.path",
+         lambda s: pool(s, name=s.pool + "-new", type="dir", target={"path": "images"}), "absolute"),
+    case("pool-name-slash", "pool", BAD_NAME, "name", lambda s: pool(s, name="a/b")),
+    case("pool-xml-not-well-formed", "pool", NOT_WELL_FORMED, "xml", lambda s: pool(s, xml="<pool type='dir'>"),
+         "well-formed", check=True),
+    case("pool-xml-other-root", "pool", WRONG_ROOT, "xml", lambda s: pool(s, xml="<volume/>"), "<pool>"),
+    case("pool-uri-dead-socket", "pool", DEAD_URI, "uri", lambda s: pool(s, uri=DEAD_SOCKET_URI), check=True),
+    case("pools-item-text", "pools", WRONG_TYPE, "pools", lambda s: {"uri": s.qemu_uri, "pools": [s.pool]}),
+    case("pools-name-twice", "pools", DUPLICATE, "pools",
+         lambda s: {"uri": s.qemu_uri, "pools": [{"name": s.pool}, {"name": s.pool}]}, check=True),
+    case("pools-type", "pools", UNKNOWN_ENUM, "pools[0]",
+         lambda s: {"uri": s.qemu_uri, "pools": [{"name": s.pool, "type": "floppy"}]}, "floppy"),
+]
+
+VOLUME_CASES = [
+    case("volume-capacity-list", "volume", WRONG_TYPE, "capacity", lambda s: volume(s, capacity=[1])),
+    case("volume-backing-text", "volume", WRONG_TYPE, "backing", lambda s: volume(s, backing="base.qcow2")),
+    case("volume-capacity-unit", "volume", BAD_MEMORY, "capacity", lambda s: volume(s, capacity="12XB"), "12XB",
+         check=True),
+    case("volume-capacity-huge", "volume", BAD_MEMORY, "capacity", lambda s: volume(s, capacity="99999999EiB")),
+    case("volume-shrink", "volume", OUT_OF_RANGE, "capacity", lambda s: volume(s, capacity="1MiB"), "never shrunk",
+         check=True),
+    case("volume-owner-negative", "volume", OUT_OF_RANGE, "permissions.owner",
+         lambda s: volume(s, permissions={"owner": -5})),
+    case("volume-format", "volume", UNKNOWN_ENUM, "format", lambda s: volume(s, format="qcow3"), "qcow3"),
+    case("volume-format-changed", "volume", CONFLICT, "format", lambda s: volume(s, format="raw"), "cannot convert",
+         check=True),
+    case("volume-backing-and-clone", "volume", CONFLICT, "clone",
+         lambda s: volume(s, backing={"path": "/a.qcow2"}, clone={"volume": "b"}), "backing"),
+    case("volume-backing-volume-and-path", "volume", CONFLICT, "backing",
+         lambda s: volume(s, backing={"volume": "a", "path": "/a.qcow2"})),
+    case("volume-seed-with-capacity", "volume", CONFLICT, "capacity",
+         lambda s: volume(s, name="cidata.iso", cloud_init={"user_data": "#cloud-config\n"}, capacity="1MiB")),
+    case("volume-in-use", "volume", CONFLICT, "force", lambda s: volume(s, state="absent"), "disk vdb",
+         check=True),
+    case("volume-new-without-capacity", "volume", OTHER, "capacity", lambda s: volume(s, name="new.img"),
+         check=True),
+    case("volume-upload-missing", "volume", OTHER, "upload",
+         lambda s: volume(s, name="new.img", upload="/nonexistent/base.qcow2")),
+    case("volume-backing-missing", "volume", OTHER, "backing.volume",
+         lambda s: volume(s, name="new.qcow2", backing={"volume": "nothing.qcow2"}), "nothing.qcow2"),
+    case("volume-pool-missing", "volume", OTHER, "pool", lambda s: volume(s, pool=s.pool + "-none"),
+         "does not exist"),
+    case("volume-without-pool", "volume", OTHER, "pool", lambda s: {"uri": s.qemu_uri, "name": s.volume}),
+    case("volume-name-slash", "volume", BAD_NAME, "name", lambda s: volume(s, name="../escape.img")),
+    case("volume-xml-not-well-formed", "volume", NOT_WELL_FORMED, "xml",
+         lambda s: volume(s, name="new.img", xml="<volume><name>new.img</name>")),
+    case("volume-xml-other-root", "volume", WRONG_ROOT, "xml", lambda s: volume(s, name="new.img", xml="<pool/>"),
+         "<volume>"),
+    case("volume-uri-dead-socket", "volume", DEAD_URI, "uri", lambda s: volume(s, uri=DEAD_SOCKET_URI)),
+    case("volumes-capacity", "volumes", BAD_MEMORY, "volumes[0].capacity",
+         lambda s: {"uri": s.qemu_uri, "pool": s.pool, "volumes": [{"name": s.volume, "capacity": "lots"}]},
+         check=True),
+    case("volumes-name-twice", "volumes", DUPLICATE, "volumes",
+         lambda s: {"uri": s.qemu_uri, "pool": s.pool, "volumes": [{"name": s.volume}, {"name": s.volume}]}),
+    case("volumes-item-text", "volumes", WRONG_TYPE, "volumes",
+         lambda s: {"uri": s.qemu_uri, "pool": s.pool, "volumes": ["x.img"]}),
+    case("domain-disk-volume-missing", "domain", OTHER, "disks[1].volume",
+         lambda s: kvm(s, disks=[{"source": s.image, "target": "vda"},
+                                 {"volume": "nothing.qcow2", "pool": s.pool, "target": "vdc"}]), "nothing.qcow2"),
+    case("domain-disk-volume-without-pool", "domain", CONFLICT, "disks[0].pool",
+         lambda s: kvm(s, disks=[{"volume": s.volume, "target": "vdc"}])),
+    case("domain-disk-volume-and-source", "domain", CONFLICT, "disks[0].source",
+         lambda s: kvm(s, disks=[{"volume": s.volume, "pool": s.pool, "source": s.image, "target": "vdc"}])),
+]
+
+MODULE_CASES = (DOMAIN_CASES + DOMAINS_CASES + NETWORK_CASES + NETWORKS_CASES + CAPABILITIES_CASES + XENPV_CASES
+                + POOL_CASES + VOLUME_CASES)
+BULK_FORMS = ("domains", "networks", "pools", "volumes")
 
 # xenpv_drivers runs through its action plugin in a play, which reads a host that cannot run the module with
 # commands: the option that chooses, and what only that way refuses (test_bad_input_through_the_action_plugin).
@@ -426,11 +519,14 @@ ALL_CASES = MODULE_CASES + ROLE_CASES
 
 
 class Subjects:
-    """The running KVM guest, the Xen PV guest (test driver) and the active network the cases aim at."""
+    """The running KVM guest, the Xen PV guest (test driver), the active network, and the storage pool with
+    the volume (a disk of the KVM guest) the cases aim at."""
 
     def __init__(self, qemu_uri, test_uri, prefix, image, subnet):
         self.qemu_uri, self.test_uri = qemu_uri, test_uri
         self.kvm, self.xen, self.net = prefix + "-badin-kvm", prefix + "-badin-xen", prefix + "-badin-net"
+        self.pool, self.volume = prefix + "-badin-pool", "badin.qcow2"
+        self.pool_path = os.path.join(os.path.dirname(image), self.pool)
         self.bridge = prefix + "bi"
         self.image = image
         self.subnet = subnet
@@ -456,7 +552,9 @@ class Subjects:
         for module, args in self.definitions:
             connection = libvirt.open(args["uri"])
             try:
-                lookup = connection.networkLookupByName if module == "network" else connection.lookupByName
+                lookup = {"network": connection.networkLookupByName, "pool": connection.storagePoolLookupByName,
+                          "volume": lambda name: connection.storagePoolLookupByName(args["pool"])
+                          .storageVolLookupByName(name)}.get(module, connection.lookupByName)
                 lookup(args["name"])
                 continue
             except libvirt.libvirtError:
@@ -482,9 +580,24 @@ class Subjects:
                     network = connection.networkLookupByName(self.net)
                     state[self.net] = (network.XMLDesc(libvirt.VIR_NETWORK_XML_INACTIVE), network.XMLDesc(0),
                                        network.isActive(), network.autostart(), network.isPersistent())
+                    pool = connection.storagePoolLookupByName(self.pool)
+                    # Sizes and timestamps are the file system's state, which other work on the host moves.
+                    state[self.pool] = (_without_state(pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE)),
+                                        pool.isActive(), pool.autostart(), pool.isPersistent(),
+                                        sorted(pool.listVolumes()))
+                    volume = pool.storageVolLookupByName(self.volume)
+                    state[self.volume] = (_without_state(volume.XMLDesc(0)), volume.info())
             finally:
                 connection.close()
         return state
+
+
+def _without_state(xml):
+    """A pool's or volume's document without what the file system and libvirt's reading of it move: free
+    space, timestamps, and the qcow2 cluster size libvirt reports once a refresh (a read) has read the header."""
+    xml = re.sub(r"<(available|allocation|clusterSize)[^>]*>\d+</\1>", "", xml)
+    xml = re.sub(r"<timestamps>.*?</timestamps>", "", xml, flags=re.S)
+    return re.sub(r"\n\s*(?=\n)", "", xml)
 
 
 @pytest.fixture(scope="module")
@@ -494,13 +607,17 @@ def subjects(qemu_uri, test_driver_uri, run_prefix, kvm_domain_type, image_dir):
         stream.truncate(8 * 1024 * 1024)
     s = Subjects(qemu_uri, test_driver_uri, run_prefix, image, free_subnets(qemu_uri, "10.237", 1)[0])
     made = [
+        ("pool", {"uri": qemu_uri, "name": s.pool, "type": "dir", "target": {"path": s.pool_path}, "build": True,
+                  "state": "active"}),
+        ("volume", {"uri": qemu_uri, "pool": s.pool, "name": s.volume, "format": "qcow2", "capacity": "8MiB"}),
         ("network", {"uri": qemu_uri, "name": s.net, "state": "active", "bridge": {"name": s.bridge},
                      "ips": dhcp_ip(s, range={"start": s.net_ip(100), "end": s.net_ip(200)},
                                     hosts=[{"mac": "52:54:00:37:00:05", "ip": s.net_ip(5)}])}),
         ("domain", {"uri": qemu_uri, "name": s.kvm, "type": kvm_domain_type, "memory": "64MiB", "vcpu": 1,
                     "os": {"type": "hvm", "boot": ["hd"]}, "state": "running",
                     "disks": [{"type": "file", "device": "disk", "source": image, "target": "vda", "bus": "virtio",
-                               "driver_name": "qemu", "driver_type": "raw"}],
+                               "driver_name": "qemu", "driver_type": "raw"},
+                              {"volume": s.volume, "pool": s.pool, "target": "vdb", "bus": "virtio"}],
                     "interfaces": [{"type": "network", "network": s.net, "mac": "52:54:00:37:00:05"}],
                     "graphics": [{"type": "vnc", "port": -1, "listen": "127.0.0.1", "password": "s3cret"}]}),
         ("domain", {"uri": test_driver_uri, "name": s.xen, "state": "running",
@@ -514,7 +631,8 @@ def subjects(qemu_uri, test_driver_uri, run_prefix, kvm_domain_type, image_dir):
         yield s
     finally:
         for module, args in reversed(made):
-            run_module(module, {"uri": args["uri"], "name": args["name"], "state": "absent"})
+            extra = {"pool": {"delete": True, "force": True}, "volume": {"pool": s.pool}}.get(module, {})
+            run_module(module, dict({"uri": args["uri"], "name": args["name"], "state": "absent"}, **extra))
         os.unlink(image)
 
 
@@ -537,7 +655,7 @@ def assert_refused(result, case, where=""):
 
 @pytest.mark.parametrize("case", MODULE_CASES, ids=[c.id for c in MODULE_CASES])
 def test_bad_module_input_is_refused_and_changes_nothing(case, subjects):
-    module = case.form[:-1] if case.form in ("domains", "networks") else case.form
+    module = case.form[:-1] if case.form in BULK_FORMS else case.form
     args = case.build(subjects)
     subjects.remake_missing()
     before = subjects.snapshot()
@@ -562,7 +680,7 @@ def test_bad_input_in_a_real_playbook(subjects, tmp_path):
     tasks = []
     for case_id in PLAYBOOK_CASES:
         bad = by_id[case_id]
-        module = bad.form[:-1] if bad.form in ("domains", "networks") else bad.form
+        module = bad.form[:-1] if bad.form in BULK_FORMS else bad.form
         tasks.append({"name": case_id, "virt.libvirt.%s" % module: bad.build(subjects), "ignore_errors": True})
     playbook = tmp_path / "bad_input.yml"
     playbook.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]))
@@ -665,7 +783,7 @@ def test_every_category_is_covered():
     for bad in ALL_CASES:
         forms[bad.form].add(bad.category)
     assert set(forms) == {"domain", "domains", "network", "networks", "capabilities_facts", "xenpv_drivers",
-                          "libvirt_host", "xenpv_win"}
+                          "libvirt_host", "xenpv_win", "pool", "pools", "volume", "volumes"}
     every = {WRONG_TYPE, OUT_OF_RANGE, BAD_MAC, BAD_UUID, BAD_IP, BAD_MEMORY, UNKNOWN_ENUM, CONFLICT, DUPLICATE,
              BAD_NAME, NOT_WELL_FORMED, WRONG_ROOT, DEAD_URI}
     assert every <= forms["domain"], every - forms["domain"]
@@ -673,6 +791,8 @@ def test_every_category_is_covered():
     assert {WRONG_TYPE, UNKNOWN_ENUM, CONFLICT, DEAD_URI} <= forms["capabilities_facts"]
     assert {WRONG_TYPE, OUT_OF_RANGE, UNKNOWN_ENUM, CONFLICT, DEAD_URI} <= forms["xenpv_drivers"]
     assert {WRONG_TYPE, UNKNOWN_ENUM} <= forms["libvirt_host"] and {WRONG_TYPE, UNKNOWN_ENUM} <= forms["xenpv_win"]
+    storage = {WRONG_TYPE, OUT_OF_RANGE, UNKNOWN_ENUM, CONFLICT, BAD_NAME, NOT_WELL_FORMED, WRONG_ROOT, DEAD_URI}
+    assert storage | {BAD_UUID} <= forms["pool"] and storage | {BAD_MEMORY} <= forms["volume"]
     assert [c for c in ALL_CASES if c.check]
 
 

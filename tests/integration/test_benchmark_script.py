@@ -74,3 +74,21 @@ def test_interrupt_stops_the_playbook_and_removes_the_guests_it_defined(tmp_path
     assert process.returncode == 130, errors
     assert _guests_with_prefix(connection, run_prefix) == []
     assert list(tmp_path.glob("converge-*.json")) == []
+
+
+def test_volume_row_counts_volumes_and_removes_its_pool(tmp_path, qemu_uri, libvirt_connection):
+    process = subprocess.run(
+        [sys.executable, str(SCRIPT), "2", "--rows", "ping,volume-bulk", "--python", sys.executable, "--repeat", "1",
+         "--results-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=str(REPO), check=False,
+    )
+    assert process.returncode == 0, process.stdout[-4000:] + process.stderr[-4000:]
+    report = json.loads(next(tmp_path.glob("converge-*.json")).read_text())
+    rows = report["rows"]["2"]
+    assert list(rows) == ["ping", "volume-bulk"]
+    volumes = rows["volume-bulk"]
+    assert (volumes["first_changed"], volumes["rerun_changed"], volumes["check_changed"]) == (2, 0, 0)
+    assert volumes["per_second"] > 0 and "| volume-bulk " in process.stdout
+    connection = libvirt_connection(qemu_uri)
+    assert not [p for p in connection.listAllStoragePools() if p.name().startswith(report["run"])]
+    assert not os.path.exists("/var/lib/libvirt/images/%s-pool" % report["run"])
