@@ -199,26 +199,5 @@ class LibvirtConnection:
                 return None
             raise translated_error("looking up the %s %s" % (noun, name), error, option=option, uri=self.uri) from None
 
-    # How each kind of object is looked up: (method of the connection, or of the parent for a volume; the
-    # libvirt error code that means "no such object"; the noun for messages).
-    _LOOKUPS = {
-        "domain": ("lookupByName", "VIR_ERR_NO_DOMAIN", "guest"),
-        "network": ("networkLookupByName", "VIR_ERR_NO_NETWORK", "network"),
-        "pool": ("storagePoolLookupByName", "VIR_ERR_NO_STORAGE_POOL", "storage pool"),
-        "volume": ("storageVolLookupByName", "VIR_ERR_NO_STORAGE_VOL", "storage volume"),
-    }
-
-    def lookup(self, kind, name, parent=None, option="name"):
-        """The libvirt object of ``kind`` called ``name`` (a volume: in the pool ``parent``), or None when
-        there is none. Any other failure is raised, naming ``option``."""
-        method, code, noun = self._LOOKUPS[kind]
-        owner = parent if kind == "volume" else self.conn
-        try:
-            return getattr(owner, method)(name)
-        except libvirt.libvirtError as error:
-            if is_libvirt_error(error, getattr(libvirt, code)):
-                return None
-            raise translated_error("looking up the %s %s" % (noun, name), error, option=option, uri=self.uri) from None
-
     def driver_name(self):
         return self.call("reading the hypervisor type", self.conn.getType)
