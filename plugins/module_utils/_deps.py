@@ -4,51 +4,39 @@
 """Import guards for the libraries the modules need on the managed host (pycdlib only for cloud-init disks)."""
 from __future__ import annotations
 
+import importlib
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-try:
-    import lxml.etree  # noqa: F401 pylint: disable=unused-import
-    LXML_IMPORT_ERROR = None
-except ImportError:
-    LXML_IMPORT_ERROR = traceback.format_exc()
+# import name -> package to install
+_PACKAGES = {"lxml": "lxml", "libvirt": "libvirt-python", "pycdlib": "pycdlib"}
+_IMPORTS = {"lxml": "lxml.etree", "libvirt": "libvirt", "pycdlib": "pycdlib"}
 
-try:
-    import libvirt  # noqa: F401 pylint: disable=unused-import
-    LIBVIRT_IMPORT_ERROR = None
-except ImportError:
-    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    import pycdlib  # noqa: F401 pylint: disable=unused-import
-    PYCDLIB_IMPORT_ERROR = None
-except ImportError:
-    PYCDLIB_IMPORT_ERROR = traceback.format_exc()
+def _import_error(name):
+    """The traceback of importing ``name``, or None when it imports. Imported only when asked for: a module
+    run that needs no cloud-init disk never loads pycdlib."""
+    try:
+        importlib.import_module(_IMPORTS[name])
+    except ImportError:
+        return traceback.format_exc()
+    return None
 
-# (import name, package to install, import traceback)
-_LIBRARIES = {
-    "lxml": ("lxml", LXML_IMPORT_ERROR),
-    "libvirt": ("libvirt-python", LIBVIRT_IMPORT_ERROR),
-    "pycdlib": ("pycdlib", PYCDLIB_IMPORT_ERROR),
-}
+
+def _message(name):
+    return missing_required_lib(_PACKAGES[name]) + " (Python module '%s' cannot be imported)" % name
 
 
 def missing_library_message(name):
     """Ansible's standard "missing library" message for ``name`` when it cannot be imported, else None (for a
     library only some options need, checked when they are given)."""
-    package, import_error = _LIBRARIES[name]
-    if import_error is None:
-        return None
-    return missing_required_lib(package) + " (Python module '%s' cannot be imported)" % name
+    return _message(name) if _import_error(name) is not None else None
 
 
 def require_libraries(module, names=("lxml", "libvirt")):
     """Fail the task with Ansible's standard "missing library" message naming the package."""
     for name in names:
-        package, import_error = _LIBRARIES[name]
+        import_error = _import_error(name)
         if import_error is not None:
-            module.fail_json(
-                msg=missing_required_lib(package) + " (Python module '%s' cannot be imported)" % name,
-                exception=import_error,
-            )
+            module.fail_json(msg=_message(name), exception=import_error)

@@ -8,6 +8,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.errors import NoLogError
 
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import uri_secret_values
+from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
 
 
 def argument_errors(errors):
@@ -52,3 +54,19 @@ class VirtLibvirtModule(AnsibleModule):
         if errors and msg == errors[0].args[0]:
             msg = argument_error_messages(errors)[0]
         super().fail_json(msg=msg, **kwargs)
+
+
+def run_module_main(runner, argument_spec, module_class=VirtLibvirtModule, libraries=None, **module_options):
+    """A module's whole ``main()``: build the module (check mode supported), fail with Ansible's missing-library
+    message when a library is missing, run ``runner(module)`` and exit with its result, or fail naming the
+    option a VirtLibvirtError is about. ``libraries(params)`` names the libraries the task needs."""
+    module = module_class(argument_spec=argument_spec, supports_check_mode=True, **module_options)
+    if libraries is None:
+        require_libraries(module)
+    else:
+        require_libraries(module, names=libraries(module.params))
+    try:
+        result = runner(module)
+    except VirtLibvirtError as error:
+        fail_from_error(module, error)
+    module.exit_json(**result)

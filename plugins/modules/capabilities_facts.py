@@ -508,19 +508,11 @@ ansible_facts:
 from ansible_collections.virt.libvirt.plugins.module_utils._capabilities import (
     capabilities_argument_spec, run_capabilities_facts_module,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
-from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
+from ansible_collections.virt.libvirt.plugins.module_utils._module import run_module_main
 
 
 def main():
-    module = VirtLibvirtModule(argument_spec=capabilities_argument_spec(), supports_check_mode=True)
-    require_libraries(module)
-    try:
-        result = run_capabilities_facts_module(module.params)
-    except VirtLibvirtError as error:
-        fail_from_error(module, error)
-    module.exit_json(**result)
+    run_module_main(lambda module: run_capabilities_facts_module(module.params), capabilities_argument_spec())
 
 
 if __name__ == "__main__":

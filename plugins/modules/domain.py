@@ -542,26 +542,16 @@ results:
   elements: dict
 """
 
-from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
 from ansible_collections.virt.libvirt.plugins.module_utils._domain import (
     DOMAIN_MUTUALLY_EXCLUSIVE, DOMAIN_REQUIRED_ONE_OF, DomainModule, domain_argument_spec, run_domain_module,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
+from ansible_collections.virt.libvirt.plugins.module_utils._module import run_module_main
 
 
 def main():
-    module = DomainModule(
-        argument_spec=domain_argument_spec(),
-        mutually_exclusive=DOMAIN_MUTUALLY_EXCLUSIVE,
-        required_one_of=DOMAIN_REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    require_libraries(module)
-    try:
-        result = run_domain_module(module.params, module.check_mode, module._diff)
-    except VirtLibvirtError as error:
-        fail_from_error(module, error)
-    module.exit_json(**result)
+    run_module_main(lambda module: run_domain_module(module.params, module.check_mode, module._diff),
+                    domain_argument_spec(), module_class=DomainModule,
+                    mutually_exclusive=DOMAIN_MUTUALLY_EXCLUSIVE, required_one_of=DOMAIN_REQUIRED_ONE_OF)
 
 
 if __name__ == "__main__":

@@ -395,27 +395,16 @@ results:
   elements: dict
 """
 
-from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
-from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
+from ansible_collections.virt.libvirt.plugins.module_utils._module import run_module_main
 from ansible_collections.virt.libvirt.plugins.module_utils._network import (
     NETWORK_MUTUALLY_EXCLUSIVE, NETWORK_REQUIRED_ONE_OF, network_argument_spec, run_network_module,
 )
 
 
 def main():
-    module = VirtLibvirtModule(
-        argument_spec=network_argument_spec(),
-        mutually_exclusive=NETWORK_MUTUALLY_EXCLUSIVE,
-        required_one_of=NETWORK_REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    require_libraries(module)
-    try:
-        result = run_network_module(module.params, module.check_mode, module._diff)
-    except VirtLibvirtError as error:
-        fail_from_error(module, error)
-    module.exit_json(**result)
+    run_module_main(lambda module: run_network_module(module.params, module.check_mode, module._diff),
+                    network_argument_spec(),
+                    mutually_exclusive=NETWORK_MUTUALLY_EXCLUSIVE, required_one_of=NETWORK_REQUIRED_ONE_OF)
 
 
 if __name__ == "__main__":

@@ -273,27 +273,16 @@ results:
   elements: dict
 """
 
-from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
-from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
+from ansible_collections.virt.libvirt.plugins.module_utils._module import run_module_main
 from ansible_collections.virt.libvirt.plugins.module_utils._volume import (
     VOLUME_MUTUALLY_EXCLUSIVE, VOLUME_REQUIRED_ONE_OF, run_volume_module, volume_argument_spec,
 )
 
 
 def main():
-    module = VirtLibvirtModule(
-        argument_spec=volume_argument_spec(),
-        mutually_exclusive=VOLUME_MUTUALLY_EXCLUSIVE,
-        required_one_of=VOLUME_REQUIRED_ONE_OF,
-        supports_check_mode=True,
-    )
-    require_libraries(module)
-    try:
-        result = run_volume_module(module.params, module.check_mode, module._diff)
-    except VirtLibvirtError as error:
-        fail_from_error(module, error)
-    module.exit_json(**result)
+    run_module_main(lambda module: run_volume_module(module.params, module.check_mode, module._diff),
+                    volume_argument_spec(),
+                    mutually_exclusive=VOLUME_MUTUALLY_EXCLUSIVE, required_one_of=VOLUME_REQUIRED_ONE_OF)
 
 
 if __name__ == "__main__":

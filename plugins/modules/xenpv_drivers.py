@@ -330,22 +330,14 @@ guests:
     free_space_mb: {description: "The free space given, or null.", type: int, returned: always}
 """
 
-from ansible_collections.virt.libvirt.plugins.module_utils._deps import require_libraries
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import VirtLibvirtError, fail_from_error
-from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
+from ansible_collections.virt.libvirt.plugins.module_utils._module import run_module_main
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv import (
     required_libraries, run_xenpv_check, xenpv_argument_spec,
 )
 
 
 def main():
-    module = VirtLibvirtModule(argument_spec=xenpv_argument_spec(), supports_check_mode=True)
-    require_libraries(module, names=required_libraries(module.params))
-    try:
-        result = run_xenpv_check(module)
-    except VirtLibvirtError as error:
-        fail_from_error(module, error)
-    module.exit_json(**result)
+    run_module_main(run_xenpv_check, xenpv_argument_spec(), libraries=required_libraries)
 
 
 if __name__ == "__main__":
