@@ -24,6 +24,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._network_guests import GuestsOnNetwork
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
     FORWARD_CHOICES, HOST_MODES, IP_FAMILIES, DeviceNameCodec, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec,
     IpAddress, IpAddressCodec, NetmaskCodec, Network, classful_prefix, describe_host, family_of,
@@ -787,6 +788,8 @@ class NetworkConverger:
         self.bridge = None
         self.live_xml_read = None
         self.done = []  # the changes written so far, reported even when a later write loses a race
+        # The running guests a stop, restart or removal cuts off, and their interfaces plugged in again after.
+        self.guests = GuestsOnNetwork(connection)
 
     def _option(self, name):
         return self.prefix + name
@@ -861,6 +864,9 @@ class NetworkConverger:
             "live_updates": self.live_updates,
             "network": self._describe(network, plan.desired, state),
         }
+        result.update(self.guests.report())
+        if self.guests.warnings:
+            result["warnings"] = list(self.guests.warnings)
         if self.want_diff:
             after = plan.desired if (network is None or self.check_mode) else Network.from_xml(_persistent_xml(network))
             result["diff"] = {
@@ -959,9 +965,11 @@ class NetworkConverger:
                     pass
             raise self._explain_bridge_conflict(error) from None
         self._wrote()
+        self.guests.after_start(network, self.check_mode)
 
-    def _stop(self, network, name):
+    def _stop(self, network, name, why="stopped"):
         self.tracker.add("state", "active", "inactive")
+        self.guests.before_stop(network, why)
         if not self.check_mode:
             with concurrent_change_guard(lambda: not _is_active(network), self.done), \
                     translate_libvirt_errors("stopping the network %s" % name):
@@ -970,12 +978,15 @@ class NetworkConverger:
 
     def _restart(self, network, name):
         self.tracker.add("state", "active", "active (restarted)")
+        self.guests.before_stop(network, "restarted")
         if self.check_mode:
+            self.guests.after_start(network, True)
             return
         with translate_libvirt_errors("stopping the network %s to restart it" % name):
             network.destroy()
         with translate_libvirt_errors("starting the network %s again" % name, option=self._option("restart")):
             network.create()
+        self.guests.after_start(network, False)
 
     def _converge_autostart(self, network, autostart):
         if autostart is None:
@@ -997,18 +1008,22 @@ class NetworkConverger:
         network = _lookup(self.connection, name, self._option("name"))
         result = {"changed": False, "changes": [], "differences": [], "restart_required": False,
                   "live_updates": [], "network": {"name": name, "active": False, "persistent": False}}
+        result.update(self.guests.report())
         if network is None:
             return result
         before = Network.from_xml(_persistent_xml(network))
         persistent = _is_persistent(network)
         if _is_active(network):
-            self._stop(network, name)
+            self._stop(network, name, "removed")
         if persistent:
             self.tracker.add("network", "defined", None)
             if not self.check_mode:
                 with translate_libvirt_errors("undefining the network %s" % name):
                     network.undefine()
         result.update({"changed": True, "changes": self.tracker.fields, "differences": self.tracker.as_list()})
+        result.update(self.guests.report())
+        if self.guests.warnings:
+            result["warnings"] = list(self.guests.warnings)
         if self.want_diff:
             result["diff"] = {"before": before.to_pretty_xml(), "after": "",
                               "before_header": "%s (persistent definition)" % name, "after_header": "(absent)"}
