@@ -821,6 +821,8 @@ def _runs_as(declared, stored, live):
         return False
     if not xm.element_contains(live, declared):
         return False
+    if declared.tag == "currentMemory":
+        return True  # the running guest's: what its balloon holds now, not the target it was given
     return stored is None or runs_with(live, stored)
 
 
@@ -832,6 +834,11 @@ def runs_with(live, stored):
     expected = _copy(stored)
     if expected.tag == "cpu":
         expected.attrib.pop("check", None)  # libvirt sets check='full' when the guest starts
+    elif expected.tag == "os" and expected.get("firmware") and live.find("loader") is not None:
+        # Firmware auto-selection: the running guest names the loader and NVRAM libvirt picked, not the wish.
+        expected.attrib.pop("firmware")
+        for wish in expected.findall("firmware"):
+            expected.remove(wish)
     return xm.element_contains(live, expected)
 
 

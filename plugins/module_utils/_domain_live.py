@@ -35,8 +35,9 @@ REMOVABLE_DEVICES = ("cdrom", "floppy")
 # what the guest gave back, not its target), the vCPU counts (compared as max_vcpu and vcpu below), and what
 # never differs between a running guest and its definition.
 _NOT_COMPARED = ("name", "uuid", "current_memory", "vcpu", "vcpu_current")
-# Filled in when the guest starts where the definition leaves them out (firmware auto-selection).
-_FILLED_AT_START = ("loader",)
+# Typed fields libvirt fills in when the guest starts where the definition leaves them out: the firmware
+# auto-selection picks a loader, and a console listens where qemu.conf says.
+_FILLED_AT_START = {"Domain": ("loader",), "Graphics": ("listen",)}
 
 RESTART_REASON = "libvirt cannot change it while the guest runs: it takes effect when the guest restarts"
 EARLIER_REASON = ("the running guest differs from its persistent definition, changed before this task (by an earlier "
@@ -84,7 +85,7 @@ def differences(persistent, running):
 
     for name in Domain.fields():
         stored, actual = getattr(persistent, name), getattr(running, name)
-        if name in _NOT_COMPARED or (stored is None and name in _FILLED_AT_START):
+        if name in _NOT_COMPARED or (stored is None and name in _FILLED_AT_START["Domain"]):
             continue
         if stored != actual and not (stored in (None, []) and actual in (None, [])):
             add(Domain.OPTION_LABELS.get(name, name))
@@ -97,7 +98,10 @@ def differences(persistent, running):
         if isinstance(element.tag, str) and element.tag not in domain_plan._MODELLED_TOP_LEVEL \
                 and not _held(running.element, element):
             add(element.tag)
-    _untyped_children(persistent, running, ("os",), domain_plan._MODELLED_OS_CHILDREN, "os.", add)
+    stored_os = persistent.element.find("os")
+    if stored_os is not None and not any(label.startswith("os.") for label in labels) \
+            and not domain_plan.runs_with(running.element.find("os"), stored_os):
+        add("os")  # something of <os> the fields do not type (<nvram>, <smbios>, firmware features)
     _untyped_children(persistent, running, ("features",), (), "features.", add)
     for tag in _device_tags(persistent, running):
         kind = device_class(tag)
@@ -122,18 +126,14 @@ def _held(parent, element):
 
 
 def _untyped_children(persistent, running, steps, typed, prefix, add):
-    """Children of ``<os>`` or ``<features>`` the fields do not cover (``<nvram>``, ``<hyperv>`` with its
-    settings): held by the running guest's, by containment."""
+    """Children of ``<features>`` with settings of their own (``<hyperv>``, ``<kvm>``): held by the running
+    guest's, by containment (the features field compares the flags)."""
     stored_parent, running_parent = persistent.find(steps), running.find(steps)
     if stored_parent is None:
         return
-    for name, value in stored_parent.attrib.items():
-        if running_parent is None or not xm.same_value(running_parent.get(name), value):
-            add("%s@%s" % (prefix[:-1], name))
     for child in stored_parent:
-        if not isinstance(child.tag, str) or child.tag in typed or (steps == ("features",) and not len(child)
-                                                                     and not child.attrib):
-            continue  # a typed field, or a bare feature flag (the features field compares those)
+        if not isinstance(child.tag, str) or child.tag in typed or (not len(child) and not child.attrib):
+            continue
         if running_parent is None or not _held(running_parent, child):
             add(prefix + child.tag)
 
@@ -170,7 +170,9 @@ def device_differences(stored, running):
     differ, both ways (``source``, ``model``, ``password``), or ``''`` when only something the model does not
     type differs (the running device does not hold the stored one)."""
     stored_values, running_values = _typed_values(stored), _typed_values(running)
-    parts = [name for name, value in stored_values.items() if running_values.get(name) != value]
+    filled = _FILLED_AT_START.get(type(stored).__name__, ())
+    parts = [name for name, value in stored_values.items()
+             if running_values.get(name) != value and not (value is None and name in filled)]
     if not parts and not xm.element_contains(running.element, stored.element):
         parts.append("")
     return parts

@@ -233,3 +233,23 @@ def test_an_empty_cdrom_ejects_its_medium():
         plan({"disks": [{"target": "vdb", "source": ""}]})
     with pytest.raises(ModelError, match=r"^disks\[0\].source: '' \(no medium\) is only for a cdrom or floppy"):
         plan({"disks": [{"target": "vdb", "device": "disk", "source": ""}]})
+
+
+def test_what_the_start_fills_in_is_no_difference():
+    # a console's listen address from qemu.conf, the firmware auto-selection's loader and NVRAM
+    persistent = PERSISTENT.replace(" listen='127.0.0.1' passwd", " passwd").replace(
+        "<listen type='address' address='127.0.0.1'/>", "").replace("<os>", "<os firmware='efi'>")
+    running = RUNNING.replace("<os>", "<os><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+                              "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/libvirt/qemu/nvram/g_VARS.fd"
+                              "</nvram>")
+    assert pending(persistent, running) == []
+    assert pending(PERSISTENT.replace("<os>", "<os firmware='efi'>")) == ["os"]  # no firmware picked: not started so
+
+
+def test_a_running_guests_document_fed_back_as_xml_changes_nothing():
+    stored = PERSISTENT.replace("<currentMemory unit='KiB'>131072", "<currentMemory unit='KiB'>98304")
+    running = RUNNING.replace("<driver name='qemu'/><source index='3'/>", "<driver name='qemu' type='raw'/>").replace(
+        " tray='open'", "")
+    fed_back = DomainPlan(DeclaredDomain({"name": "g", "xml": running}), Domain.from_xml(stored),
+                          live=Domain.from_xml(running))
+    assert fed_back.tracker.as_list() == []  # <currentMemory> of a running guest is its balloon's size now
