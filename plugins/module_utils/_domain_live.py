@@ -102,7 +102,7 @@ def differences(persistent, running):
     if stored_os is not None and not any(label.startswith("os.") for label in labels) \
             and not domain_plan.runs_with(running.element.find("os"), stored_os):
         add("os")  # something of <os> the fields do not type (<nvram>, <smbios>, firmware features)
-    _untyped_children(persistent, running, ("features",), (), "features.", add)
+    _feature_settings(persistent, running, add)
     for tag in _device_tags(persistent, running):
         kind = device_class(tag)
         stored_devices, running_devices = _devices(persistent, kind), _devices(running, kind)
@@ -125,17 +125,15 @@ def _held(parent, element):
     return any(domain_plan.runs_with(candidate, element) for candidate in parent.findall(element.tag))
 
 
-def _untyped_children(persistent, running, steps, typed, prefix, add):
-    """Children of ``<features>`` with settings of their own (``<hyperv>``, ``<kvm>``): held by the running
-    guest's, by containment (the features field compares the flags)."""
-    stored_parent, running_parent = persistent.find(steps), running.find(steps)
-    if stored_parent is None:
-        return
-    for child in stored_parent:
-        if not isinstance(child.tag, str) or child.tag in typed or (not len(child) and not child.attrib):
+def _feature_settings(persistent, running, add):
+    """Features with settings of their own (``<hyperv>``, ``<kvm>``, ``<vmport state>``): held by the running
+    guest's, by containment (the features field compares which features there are)."""
+    stored_features, running_features = persistent.find(("features",)), running.find(("features",))
+    for feature in stored_features if stored_features is not None else ():
+        if not isinstance(feature.tag, str) or (not len(feature) and not feature.attrib):
             continue
-        if running_parent is None or not _held(running_parent, child):
-            add(prefix + child.tag)
+        if running_features is None or not _held(running_features, feature):
+            add("features." + feature.tag)
 
 
 def _device_tags(*domains):
@@ -214,34 +212,23 @@ class LiveOperation:
 
     def simulate(self, running):
         """What the call does to ``running`` (a comparable document), for check mode and predictions."""
-        devices = running.element.find("devices")
         if self.action == "vcpus":
             running.vcpu_current = self.count if self.count != running.vcpu else None
         elif self.action == "attach":
             running.add_device(device_class(self.element.tag)(copy.deepcopy(self.element)))
         elif self.action in ("detach", "update"):
-            match = _same_device(devices, self.element)
+            kind = device_class(self.element.tag)
+            match = domain_plan.match_devices([kind(self.element)], _devices(running, kind)).get(0)
             if match is not None and self.action == "detach":
-                devices.remove(match)
+                running.remove_device(match)
             elif match is not None:
-                devices.replace(match, copy.deepcopy(self.element))
+                match.element.getparent().replace(match.element, copy.deepcopy(self.element))
 
 
 def _covers(operation, fields):
     """Whether one of ``fields`` is the operation's (one of its fields, its device or a part of it)."""
     return any(field in operation.fields or field == operation.label or field.startswith(operation.label + ".")
                for field in fields)
-
-
-def _same_device(devices, element):
-    kind = device_class(element.tag)
-    candidates = _devices_of(devices, kind)
-    match = domain_plan.match_devices([kind(element)], candidates).get(0)
-    return match.element if match is not None else None
-
-
-def _devices_of(devices, kind):
-    return [kind(element) for element in devices.findall(kind.TAG)] if devices is not None else []
 
 
 def live_operations(before, after, running):
@@ -316,7 +303,7 @@ def _changed_fields(label, device, parts):
     """How ``changes`` names what an update carries: ``disks[hdc].source`` (a new medium, in whatever format),
     ``interfaces[...].network``; the device alone when only what the model does not type changes."""
     named = [part for part in parts if part in _LIVE_PARTS[type(device)]]
-    if not named or len(named) < len(parts) and not isinstance(device, Disk):
+    if not named or (len(named) < len(parts) and not isinstance(device, Disk)):
         named += [part for part in parts if part not in named]
     return ["%s.%s" % (label, part) if part else label for part in named]
 
@@ -448,12 +435,11 @@ class RunningGuest:
 
     def _with_reasons(self, remaining, this_run):
         pending = [{"field": field, "reason": self._reason(field, this_run)} for field in remaining]
-        covered = set(remaining)
         for operation in self.operations:
-            if (operation.failure or not operation.applicable) and not covered.intersection(operation.fields):
+            if (operation.failure or not operation.applicable) and not _covers(operation, remaining):
                 # A change the comparison cannot see in a running guest (the balloon's target): pending all the same.
                 pending.extend({"field": field, "reason": self._operation_reason(operation)}
-                               for field in operation.fields if field not in covered)
+                               for field in operation.fields)
         return pending
 
     def _reason(self, field, this_run):
