@@ -390,7 +390,8 @@ class RunningGuest:
         elif restart and predicted:
             remaining = differences(after, self.running)  # nothing applied live: the restart applies it all
         elif self.check_mode:
-            self.applied = [field for operation in self.operations if operation.applicable for field in operation.fields]
+            self.applied = [field for operation in self.operations if operation.applicable
+                            for field in operation.fields]
             remaining = predicted
         elif self._apply():
             remaining = differences(after, self._read_running())
@@ -459,4 +460,3 @@ class RunningGuest:
             return "libvirt refused to apply it to the running guest (%s): it takes effect when the guest restarts" \
                 % operation.failure
         return operation.reason
-

@@ -91,6 +91,11 @@ RUNNING = """<domain type='kvm' id='226'>
 </domain>"""
 
 
+# The definition after the data disk vdb was removed from it.
+WITHOUT_DATA_DISK = PERSISTENT.split("<disk type='file' device='disk'>", maxsplit=1)[0] + "<controller" + \
+    PERSISTENT.split("<controller", 1)[1]
+
+
 def pending(persistent=PERSISTENT, running=RUNNING):
     return differences(comparable(persistent), comparable(running))
 
@@ -125,9 +130,7 @@ def test_a_running_guest_that_differs_is_pending(old, new, field):
 def test_a_device_on_one_side_only_is_pending():
     unplugged_elsewhere = PERSISTENT.replace("<disk type='file' device='disk'>", "<disk type='file' device='disk' x='1'>")
     assert pending(persistent=unplugged_elsewhere) == ["disks[vdb]"]  # x='1' is not in the running guest's
-    without_data_disk = PERSISTENT.split("<disk type='file' device='disk'>")[0] + \
-        "<controller" + PERSISTENT.split("<controller", 1)[1]
-    assert pending(persistent=without_data_disk) == ["disks[vdb]"]  # removed, the guest did not let it go
+    assert pending(persistent=WITHOUT_DATA_DISK) == ["disks[vdb]"]  # removed, the guest did not let it go
 
 
 def test_operations_of_a_run():
@@ -173,8 +176,7 @@ def test_what_libvirt_does_not_change_live_waits_for_a_restart(old, new, refusal
 
 
 def test_a_removed_device_is_unplugged_and_a_change_the_guest_has_is_not_made_again():
-    operations = live_operations(comparable(PERSISTENT), comparable(PERSISTENT.split("<disk type='file' device='disk'>")[0]
-                                 + "<controller" + PERSISTENT.split("<controller", 1)[1]), comparable(RUNNING))
+    operations = live_operations(comparable(PERSISTENT), comparable(WITHOUT_DATA_DISK), comparable(RUNNING))
     assert [(o.action, o.label) for o in operations] == [("detach", "disks[vdb]")]
     assert operations[0].element.find("alias") is None and operations[0].element.find("address") is not None
     # the running guest has the new medium already (an earlier attempt): nothing to do
