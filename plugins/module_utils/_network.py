@@ -948,6 +948,7 @@ class NetworkConverger:
     def _start(self, network, name, created):
         self.tracker.add("state", "inactive", "active")
         if self.check_mode:
+            self.guests.after_start(network, True)
             return
         try:
             # Another run may have started it since it was read: then it is active as declared.

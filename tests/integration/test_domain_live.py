@@ -328,6 +328,8 @@ def test_a_network_restarted_under_running_guests_plugs_them_in_again(lab, qemu_
         stopped = run_module("network", dict(declared, mtu=1400, state="inactive"))
         assert stopped["guests"] == [name] and any("cut off" in warning for warning in stopped["warnings"])
         assert master_of(tap) is None
+        predicted_start = run_module("network", dict(declared, mtu=1400), check_mode=True)
+        assert predicted_start["replugged"] == [{"guest": name, "mac": MAC1}] and master_of(tap) is None
         started = run_module("network", dict(declared, mtu=1400))
         assert started["replugged"] == [{"guest": name, "mac": MAC1}] and master_of(tap) == bridge
         # The guest itself sees nothing to change or restart.
