@@ -12,6 +12,8 @@ import time
 from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
+# Changes to a running guest (_domain_live uses this module's identity and labels: module objects both ways).
+from ansible_collections.virt.libvirt.plugins.module_utils import _domain_live as live_changes
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import bulk_argument_spec, converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
@@ -20,8 +22,8 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, GENERATED_INTERFACE_PREFIXES,
-    GRAPHICS_TYPES, INTERFACE_TYPES, MASK, POWER_STATE_NAMES, Console, Disk, Domain, Graphics, Interface, Video,
-    check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, removable_volumes,
+    GRAPHICS_TYPES, INTERFACE_TYPES, LINK_STATES, MASK, POWER_STATE_NAMES, Console, Disk, Domain, Graphics, Interface,
+    Video, check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, removable_volumes,
     secret_values_in_xml,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
@@ -30,6 +32,9 @@ from ansible_collections.virt.libvirt.plugins.module_utils._options import argum
 from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
 
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
+# Disks with media that come and go; one declared with no source has its medium ejected (source EMPTY_MEDIUM).
+REMOVABLE_DEVICES = ("cdrom", "floppy")
+EMPTY_MEDIUM = ""
 
 # The features a new x86 HVM guest gets when it declares none, as virt-install gives them.
 X86_HVM_FEATURES = ("acpi", "apic")
@@ -60,6 +65,7 @@ _INTERFACE_SPEC = {
     "script": {"type": "str"},
     "model": {"type": "str"},
     "ip": {"type": "str"},
+    "link": {"type": "str", "choices": list(LINK_STATES)},
 }
 _CONSOLE_SPEC = {
     "type": {"type": "str", "choices": list(CONSOLE_TYPES)},
@@ -80,12 +86,16 @@ DOMAIN_ITEM_SPEC = argument_spec(
     state={"type": "str", "default": "present", "choices": list(STATES)},
     autostart={"type": "bool"},
     xml={"type": "str"},
+    # vcpu and max_vcpu are not a row of DOMAIN_OPTIONS: with max_vcpu, vcpu is the number online (DomainPlan).
+    vcpu={"type": "int"},
+    max_vcpu={"type": "int"},
     disks={"type": "list", "elements": "dict", "options": _DISK_SPEC},
     interfaces={"type": "list", "elements": "dict", "options": _INTERFACE_SPEC},
     consoles={"type": "list", "elements": "dict", "options": _CONSOLE_SPEC},
     graphics={"type": "list", "elements": "dict", "options": _GRAPHICS_SPEC},
     purge_devices={"type": "bool", "default": False},
     restart={"type": "bool", "default": False},
+    live={"type": "bool", "default": True},
     force={"type": "bool", "default": False},
     shutdown_timeout={"type": "int", "default": 120},
     remove_storage={"type": "bool", "default": False},
@@ -120,6 +130,12 @@ class DeclaredDomain:
                 raise ModelError("names the guest %r but the task's name is %r" % (self.base.name, self.name),
                                  option=self._opt("xml"))
         self.fields = normalize_options(DOMAIN_OPTIONS, params, Domain, self.prefix)
+        # vcpu and max_vcpu are not fields of their own: with max_vcpu, vcpu is the number online (DomainPlan).
+        self.vcpu = fields["vcpu"].normalize(params.get("vcpu"), self._opt("vcpu"))
+        self.max_vcpu = fields["vcpu"].normalize(params.get("max_vcpu"), self._opt("max_vcpu"))
+        if self.max_vcpu is not None and self.vcpu is not None and self.vcpu > self.max_vcpu:
+            raise ModelError("%d vCPUs online is more than max_vcpu (%d), the most the guest can have"
+                             % (self.vcpu, self.max_vcpu), option=self._opt("vcpu"))
         numa_memory = self.base.numa_memory() if self.base is not None else None
         if numa_memory is not None and self.fields["memory"] not in (None, numa_memory):
             raise ModelError("the NUMA cells of xml add up to %d KiB, and libvirt gives the guest what its cells add "
@@ -135,6 +151,7 @@ class DeclaredDomain:
                                   for index, item in enumerate(items)]
         if self.devices["disks"]:
             check_unique_disk_targets(self.devices["disks"], self._opt("disks"))
+            self._empty_media(params["disks"])
         _check_unique_macs([i["mac"] for i in self.devices["interfaces"] or []], self._opt("interfaces"))
         if self.base is not None:
             # libvirt defines a guest with two NICs of one MAC; it fails only when the guest starts.
@@ -144,6 +161,20 @@ class DeclaredDomain:
 
     def _opt(self, name):
         return self.prefix + name
+
+    def _empty_media(self, items):
+        """A CD-ROM or floppy declared with no medium (``source`` null or omitted, or ``source: ''``) is
+        ejected: its source is EMPTY_MEDIUM, not "not declared"."""
+        for index, item in enumerate(items):
+            item = item or {}
+            values = self.devices["disks"][index]
+            if any(item.get(key) for key in ("source", "volume", "pool")):
+                continue
+            if values["device"] in REMOVABLE_DEVICES or (item.get("source") == "" and values["device"] is None):
+                values["source"] = EMPTY_MEDIUM
+            elif item.get("source") == "":
+                raise ModelError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % values["device"],
+                                 option=self._opt("disks[%d].source" % index))
 
     def structured_only(self):
         """The same declaration without its xml base."""
@@ -175,7 +206,7 @@ class DeclaredDomain:
         values = self._normalize(Interface, item, option, (
             ("type", "type"), ("network", "network"), ("bridge", "bridge"), ("dev", "source_dev"),
             ("address", "address"), ("port", "port"), ("mac", "mac"), ("target", "target"),
-            ("script", "script"), ("model", "model"), ("ip", "ip")))
+            ("script", "script"), ("model", "model"), ("ip", "ip"), ("link", "link")))
         kind = values["type"]
         needs = {"network": ("network",), "bridge": ("bridge",), "mcast": ("address", "port"),
                  "server": ("port",), "client": ("address", "port"), "udp": ("address", "port"),
@@ -367,6 +398,7 @@ class DomainPlan:
                              % (declared.name, self.current.uuid, declared.fields["uuid"]),
                              option=declared.prefix + "uuid")
         desired.apply(self._settle_machine(declared.fields), self.tracker)
+        self._apply_vcpus()
         self._current_memory_follows_memory()
         for kind, items in declared.devices.items():
             if items is not None:
@@ -375,6 +407,33 @@ class DomainPlan:
             self._new_guest_defaults()
         if not self.composing:
             self._check_memory_sizes()
+
+    def _apply_vcpus(self):
+        """``vcpu`` alone: that many vCPUs, all online. With ``max_vcpu``: ``<vcpu>`` is max_vcpu (the hot-plug
+        ceiling) and ``vcpu`` the number online (``<vcpu current>``); without ``vcpu``, an existing guest keeps
+        the number it has online (at most max_vcpu), a new one has them all. Reported as ``vcpu`` (the number
+        online) and ``max_vcpu``, or as ``vcpu`` alone when neither side has a ceiling above it."""
+        declared, desired = self.declared, self.desired
+        if declared.vcpu is None and declared.max_vcpu is None:
+            return
+        before_max, before_current = desired.vcpu, desired.vcpu_current
+        before_online = before_current or before_max
+        if declared.max_vcpu is None:
+            maximum = online = declared.vcpu
+        else:
+            maximum = declared.max_vcpu
+            online = declared.vcpu if declared.vcpu is not None else min(before_online or maximum, maximum)
+        current = online if online != maximum else None
+        if (before_max, before_current) == (maximum, current):
+            return
+        if before_current is None and current is None:
+            self.tracker.add("vcpu", before_max, maximum)
+        else:
+            if before_max != maximum:
+                self.tracker.add("max_vcpu", before_max, maximum)
+            if before_online != online:
+                self.tracker.add("vcpu", before_online, online)
+        desired.vcpu, desired.vcpu_current = maximum, current
 
     def _check_memory_sizes(self):
         """libvirt silently lowers a currentMemory above memory to memory, so the task would report the same
@@ -740,14 +799,22 @@ def _runs_as(declared, stored, live):
         return False
     if not xm.element_contains(live, declared):
         return False
-    if stored is None or declared.tag in _RUNTIME_STATE:
-        return True
+    if declared.tag in _RUNTIME_STATE:
+        return True  # the running guest's: what its balloon holds now, not the target it was given
+    return stored is None or runs_with(live, stored)
+
+
+def runs_with(live, stored):
+    """Whether the running guest's element ``live`` holds the stored definition's element ``stored``, as
+    libvirt expands it when the guest starts (so a running guest's additions are no difference)."""
+    if live is None:
+        return False
     expected = _copy(stored)
     attribute, children = _REPLACED_AT_START.get(expected.tag, (None, ()))
-    if attribute is not None:
+    if attribute is not None and (expected.tag != "os" or live.find("loader") is not None):
         expected.attrib.pop(attribute, None)
-    for child in [child for child in expected if child.tag in children]:
-        expected.remove(child)
+        for child in [child for child in expected if child.tag in children]:
+            expected.remove(child)
     return xm.element_contains(live, expected)
 
 
@@ -795,7 +862,14 @@ def _apply_device_values(device, values, tracker, prefix, record):
             device.source = source
     device.apply(plain, scratch, prefix)
     if isinstance(device, Disk):
-        if values.get("source") is not None and device.source != values["source"]:
+        if values.get("source") == EMPTY_MEDIUM:
+            if record and device.effective_device not in REMOVABLE_DEVICES:
+                raise ModelError("'' (no medium) is only for a cdrom or floppy, and %s is a %s"
+                                 % (device.target, device.effective_device), option=prefix + "source")
+            if device.source is not None:  # ejected: the whole <source>, with what it says about the medium
+                scratch.add(prefix + "source", device.source, None)
+                device.element.remove(device.element.find("source"))
+        elif values.get("source") is not None and device.source != values["source"]:
             scratch.add(prefix + "source", device.source, values["source"])
             device.source = values["source"]
         if values.get("readonly") is not None and device.readonly != values["readonly"]:
@@ -923,8 +997,9 @@ class DomainConverger:
         before_xml = _persistent_xml(domain) if domain is not None else None
         current = Domain.from_xml(before_xml) if before_xml is not None else None
         was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
+        running_xml = _live_xml(domain) if was_active else None
         # A declared document may have been read from the running guest: compare it with that too.
-        live = Domain.from_xml(_live_xml(domain)) if was_active and declared.base is not None else None
+        live = Domain.from_xml(running_xml) if was_active and declared.base is not None else None
         self.warnings.extend(check_disk_volumes(self.connection, declared, self.check_mode))
         plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine,
                           host_arch=lambda: self.connection.capabilities().host_arch)
@@ -942,14 +1017,20 @@ class DomainConverger:
         # The definition as libvirt stores it now: read back only when this run wrote it (one XMLDesc and
         # one parse less per unchanged guest).
         stored = Domain.from_xml(_persistent_xml(domain)) if defined else current
-        if plan.tracker.changed and was_active:
-            self.restart_required = True
+        running = None
+        if was_active and state in ("present", "running", "paused"):
+            # What libvirt can apply to the running guest goes live; what it still lacks is pending.
+            running = live_changes.RunningGuest(domain, running_xml, self.check_mode).converge(
+                current, plan.desired if self.check_mode else stored, apply_live=params.get("live", True) is not False,
+                restart=bool(params.get("restart")))
+            self.restart_required = bool(running.pending)
 
         power = _power_state(domain) if domain is not None else "shutoff"
-        if self.restart_required and params.get("restart") and state in ("present", "running", "paused"):
+        if self.restart_required and params.get("restart"):
             self._restart(domain, declared.name, power, before_xml)
             power = "running"
             self.restart_required = False
+            running.restarted()
         try:
             self._converge_power(domain, declared.name, state, power)
         except ConcurrentChange:
@@ -965,6 +1046,8 @@ class DomainConverger:
             "changes": self.tracker.fields,
             "differences": _masked_differences(self.tracker),
             "restart_required": self.restart_required,
+            "live_changes": running.applied if running is not None else [],
+            "pending": running.pending if running is not None else [],
             "domain": self._describe(domain, plan.desired, state, stored),
         }
         if self.warnings:
@@ -1115,7 +1198,7 @@ class DomainConverger:
     def _absent(self, name):
         domain = _lookup(self.connection, name)
         result = {"changed": False, "changes": [], "differences": [], "restart_required": False,
-                  "domain": {"name": name, "state": "absent"}}
+                  "live_changes": [], "pending": [], "domain": {"name": name, "state": "absent"}}
         if domain is None:
             return result
         before = Domain.from_xml(_persistent_xml(domain))
@@ -1411,7 +1494,7 @@ def run_domain_module(params, check_mode, want_diff):
 _DOMAIN_ITEM_SPEC = item_argument_spec(DOMAIN_ITEM_SPEC)
 
 # Task-level options a bulk item inherits when it does not set them.
-_TASK_LEVEL_OPTIONS = ("state", "purge_devices", "restart", "force", "shutdown_timeout", "remove_storage",
+_TASK_LEVEL_OPTIONS = ("state", "purge_devices", "restart", "live", "force", "shutdown_timeout", "remove_storage",
                        "autostart")
 
 

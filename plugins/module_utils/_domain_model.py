@@ -23,6 +23,8 @@ DISK_BUSES = ("ide", "scsi", "virtio", "xen", "usb", "sata", "sd", "fdc")
 INTERFACE_TYPES = ("user", "network", "bridge", "ethernet", "mcast", "server", "client", "udp", "direct",
                    "hostdev", "vhostuser", "vdpa", "null", "vds")
 GRAPHICS_TYPES = ("vnc", "sdl", "spice", "rdp", "desktop", "egl-headless", "dbus")
+# An interface's link state (<link state=...>): what the guest sees, changed live with no unplug.
+LINK_STATES = ("up", "down")
 CONSOLE_TYPES = ("pty", "dev", "file", "null", "vc", "stdio", "tcp", "udp", "unix", "spicevmc", "pipe", "spiceport",
                  "nmdm", "qemu-vdagent", "dbus")
 MASK = "********"
@@ -150,6 +152,7 @@ class Interface(Device):
     script = xm.Field("script", attr="path")
     model = xm.Field("model", attr="type")
     ip = xm.Field("ip", attr="address")
+    link = xm.Field("link", attr="state", codec=xm.EnumCodec(LINK_STATES))
 
     @property
     def source_key(self):
@@ -400,6 +403,8 @@ class Domain(xm.XMLModel):
     memory = xm.Field("memory", codec=xm.MEMORY)
     current_memory = xm.Field("currentMemory", codec=xm.MEMORY)
     vcpu = xm.Field("vcpu", codec=xm.IntCodec(minimum=1, maximum=16384))
+    # The vCPUs online when the guest starts, when fewer than ``vcpu`` (the hot-plug ceiling); None: all of them.
+    vcpu_current = xm.Field("vcpu", attr="current", codec=xm.IntCodec(minimum=1, maximum=16384))
     os_type = xm.Field("os/type", codec=xm.EnumCodec(OS_TYPES))
     os_arch = xm.Field("os/type", attr="arch")
     os_machine = xm.Field("os/type", attr="machine")
@@ -494,7 +499,8 @@ class Domain(xm.XMLModel):
         name, port id and bridge of a running interface, the pty a character device got, the socket path
         libvirt generated for a channel (and ``<source mode='bind'/>``, which asks for one) and its
         connection state, the labels of a dynamic security label (and every image label), and a disk's
-        block job (``<mirror>``), backing-chain indexes and the labels skipped on its images.
+        block job (``<mirror>``), backing-chain indexes (and a ``<source>`` left with nothing else: an ejected
+        medium) and the labels skipped on its images.
         """
         root = self.element
         root.attrib.pop("id", None)
@@ -524,8 +530,8 @@ class Domain(xm.XMLModel):
         test pairs): empty top-level elements (``<cpu/>``), an unlimited memtune limit, an empty or zero
         interrupt coalescing, ``-1`` (any) in a USB redirection filter, a boot menu timeout with the menu
         off, a host-model CPU's ``<model fallback=.../>``, the type of an empty CD-ROM or floppy, a SCSI
-        iSCSI disk or host device name without its LUN (``/0``), ``autoport='no'`` on a console with no port, and
-        an ISA serial port on a machine that is not x86."""
+        iSCSI disk or host device name without its LUN (``/0``), ``autoport='no'`` on a console with no port,
+        ``<vcpu current>`` equal to the number of vCPUs, and an ISA serial port on a machine that is not x86."""
         root = self.element
         for element in root.findall("memtune/*"):
             if (element.text or "").strip() == _UNLIMITED_KIB and element.get("unit") in (None, "KiB", "k", "K"):
@@ -572,6 +578,9 @@ class Domain(xm.XMLModel):
                 graphics.attrib.pop("autoport")
         numatune_memory = root.find("numatune/memory")
         vcpu = root.find("vcpu")
+        if vcpu is not None and vcpu.get("current") is not None \
+                and xm.canonical_number_text(vcpu.get("current")) == xm.canonical_number_text((vcpu.text or "").strip()):
+            vcpu.attrib.pop("current")  # every vCPU online: libvirt writes no current
         if numatune_memory is not None and numatune_memory.get("placement") == "auto" and vcpu is not None \
                 and vcpu.get("cpuset") is None and root.find("cputune") is None:
             vcpu.set("placement", "auto")  # vCPUs follow the memory's automatic placement
@@ -644,6 +653,8 @@ def _drop_disk_runtime(disk):
             for label in source.findall("seclabel"):
                 if label.get("labelskip") == "yes":
                     source.remove(label)
+            if element is disk and not source.attrib and not len(source):
+                disk.remove(source)  # <source index='3'/>: a medium ejected from the running guest, so none
 
 
 # Where libvirt puts the sockets it generates for unix channels (qemu driver's channelTargetDir).
@@ -744,7 +755,6 @@ DOMAIN_OPTIONS = (
     Option("uuid", "uuid", {"type": "str"}),
     Option("memory", "memory", {"type": "raw"}),
     Option("current_memory", "current_memory", {"type": "raw"}),
-    Option("vcpu", "vcpu", {"type": "int"}),
     Option("on_poweroff", "on_poweroff", {"type": "str", "choices": list(LIFECYCLE_ACTIONS)}),
     Option("on_reboot", "on_reboot", {"type": "str", "choices": list(LIFECYCLE_ACTIONS)}),
     Option("on_crash", "on_crash", {"type": "str", "choices": list(CRASH_ACTIONS)}),
@@ -760,4 +770,5 @@ DOMAIN_OPTIONS = (
     Option("os.loader", "loader", {"type": "str"}),
     Option("os.boot", "boot", {"type": "list", "elements": "str", "choices": list(BOOT_DEVICES)}),
 )
-Domain.OPTION_LABELS = option_labels(DOMAIN_OPTIONS)
+# vcpu_current is set by DomainPlan from vcpu and max_vcpu (<vcpu current=...>), not by a row of its own.
+Domain.OPTION_LABELS = dict(option_labels(DOMAIN_OPTIONS), vcpu_current="vcpu@current")

@@ -24,6 +24,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, converge, run_module
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._network_guests import GuestsOnNetwork
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
     HOST_MODES, IP_FAMILIES, OPTIONS, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec, IpAddress, IpAddressCodec, NetmaskCodec,
     Network, classful_prefix, describe_host, family_of, host_identity, netmask_to_prefix,
@@ -729,6 +730,8 @@ class NetworkAdapter(Adapter):
         self.created = False
         self.bridge = None
         self.live_xml_read = None
+        # The running guests a stop, restart or removal cuts off, and their interfaces plugged in again after.
+        self.guests = GuestsOnNetwork(connection)
 
     # -- declare, look up, read, plan -------------------------------------------------------------------
     def declare(self):
@@ -863,21 +866,25 @@ class NetworkAdapter(Adapter):
                 except libvirt.libvirtError:
                     pass
             raise self._explain_bridge_conflict(error) from None
+        self.guests.after_start(network, self.check_mode)
 
-    def stop(self, converger, declared, network):
+    def stop(self, converger, declared, network, why="stopped"):
         converger.tracker.add("state", "active", "inactive")
+        self.guests.before_stop(network, why)
         super().stop(converger, declared, network)
 
     def _restart(self, converger, network, name):
         converger.tracker.add("state", "active", "active (restarted)")
+        self.guests.before_stop(network, "restarted")
         converger.write("stopping the network %s to restart it" % name, network.destroy, [])
         converger.write("starting the network %s again" % name, network.create, ["state"],
                         option=self.option("restart"))
+        self.guests.after_start(network, self.check_mode)
 
     # -- absent -----------------------------------------------------------------------------------------
     def remove(self, converger, declared, network, before):
         if self.is_active(network):
-            self.stop(converger, declared, network)
+            self.stop(converger, declared, network, "removed")
         if _is_persistent(network):
             converger.tracker.add("network", "defined", None)
             converger.write("undefining the network %s" % declared.name, network.undefine, ["network"])
@@ -887,7 +894,11 @@ class NetworkAdapter(Adapter):
 
     # -- reporting --------------------------------------------------------------------------------------
     def extra_result(self):
-        return {"restart_required": self.restart_required, "live_updates": self.live_updates}
+        result = {"restart_required": self.restart_required, "live_updates": self.live_updates}
+        result.update(self.guests.report())
+        if self.guests.warnings:
+            result["warnings"] = list(self.guests.warnings)
+        return result
 
     def describe(self, network, plan, declared, check_mode):
         desired, state = plan.desired, declared.state

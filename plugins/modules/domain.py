@@ -18,8 +18,16 @@ description:
   - Devices are matched by identity - disks by target device, interfaces by MAC address (else by type and
     source, in order), graphics by type, consoles by position. With O(purge_devices=false) undeclared
     devices are kept.
-  - A change to a running guest is written to its persistent definition and reported with
-    RV(restart_required=true); with O(restart=true) the guest is shut down and started again.
+  - A change to a running (or paused) guest is written to its persistent definition and, where libvirt can
+    apply it without a restart (O(live=true), the default), to the running guest in the same task - disks
+    plugged in and out on virtio, scsi and usb buses, CD-ROM and floppy media inserted, changed and ejected,
+    interfaces plugged in and out, moved to another network or bridge and their link set up or down, vCPUs
+    online within O(max_vcpu), the balloon target O(current_memory), a graphical console's password. Everything
+    else waits for a restart.
+  - On every run the running guest is compared with its persistent definition, with the same identity and
+    normalisation rules, whatever changed it (this run, an earlier one with O(restart=false), C(virsh define)).
+    What differs is listed in RV(pending) with its reason, and RV(restart_required) is true; with
+    O(restart=true) the guest is shut down and started again, once, and only when something is pending.
   - The bulk form O(domains) converges many guests over one connection in one task.
   - A task that fails after it wrote something (a definition written, then the start refused) reports
     RV(changed=true) and the written fields in RV(changes) along with the failure. A new guest whose first start
@@ -51,7 +59,7 @@ options:
     description:
       - Bulk form. A list of guests, each a dictionary taking the same options as the single form (O(name)
         required in each, O(uri) and O(stop_on_error) only at task level), checked like them. Task-level
-        O(state), O(purge_devices), O(restart), O(force), O(shutdown_timeout), O(remove_storage) and
+        O(state), O(purge_devices), O(restart), O(live), O(force), O(shutdown_timeout), O(remove_storage) and
         O(autostart) apply to items that do not set them.
       - Mutually exclusive with O(name). One connection; every item is converged and reported in
         RV(results); a failing item does not stop the others unless O(stop_on_error=true), and the task
@@ -107,7 +115,18 @@ options:
         larger value, so it is refused.
     type: raw
   vcpu:
-    description: Number of virtual CPUs. New guests default to 1.
+    description:
+      - Number of virtual CPUs. New guests default to 1.
+      - Without O(max_vcpu), the guest has this many, all online (C(<vcpu>N</vcpu>)); a change waits for a restart.
+      - With O(max_vcpu), the number online (C(<vcpu current=...>)), at most O(max_vcpu); a running guest gets
+        the change live.
+    type: int
+  max_vcpu:
+    description:
+      - The most vCPUs the guest can have online (C(<vcpu>)), the ceiling O(vcpu) is changed within while the
+        guest runs. A change of the ceiling itself waits for a restart.
+      - When O(vcpu) is not given, an existing guest keeps the number it has online (at most O(max_vcpu)); a new
+        one has them all online.
     type: int
   os:
     description: The C(<os>) block.
@@ -185,7 +204,11 @@ options:
         type: str
         choices: [disk, cdrom, floppy, lun]
       source:
-        description: The image file or block device on the host.
+        description:
+          - The image file or block device on the host.
+          - A V(cdrom) or V(floppy) declared with no O(disks[].source) (or with V("")) has no medium - its medium is
+            ejected, from the running guest too. V("") with no O(disks[].device) ejects the medium of the stored
+            CD-ROM or floppy of that target, and is refused for a hard disk.
         type: str
       target:
         description: The device name in the guest (V(hda), V(sda1), V(vda), V(xvdb), V(fda)).
@@ -269,6 +292,12 @@ options:
       ip:
         description: The guest's IP address (C(<ip address=...>)), used by Xen scripts. An IPv4 or IPv6 address.
         type: str
+      link:
+        description:
+          - The link state the guest sees (C(<link state=...>)), as if a cable were plugged in or pulled; the interface
+            stays plugged. Changed live on a running guest. Not changed when omitted.
+        type: str
+        choices: [up, down]
   consoles:
     description:
       - Consoles, matched by position. The tty of a V(pty) console is allocated by the host when the guest
@@ -319,12 +348,24 @@ options:
     default: false
   restart:
     description:
-      - When a running guest's definition changed, shut it down (as O(state=shutdown), honouring
-        O(shutdown_timeout) and O(force)) and start it again.
+      - When the running guest differs from its persistent definition in something libvirt cannot change live
+        (RV(pending) is not empty - a change of this task, of an earlier one, or made outside Ansible), shut it down
+        (as O(state=shutdown), honouring O(shutdown_timeout) and O(force)) and start it again. A change that can go
+        live is not applied live first - the restart applies everything at once.
       - When the guest does not stop in time (and O(force=false)), the task fails and puts the previous
         definition back, so nothing is half applied; run it again with O(force=true).
     type: bool
     default: false
+  live:
+    description:
+      - With V(true), a change to a running or paused guest is also applied to the running guest where libvirt can
+        (see the description); what it cannot apply, or refuses, or what the guest does not acknowledge (a disk
+        unplug a guest without an operating system never confirms) is in RV(pending) with the reason, and the task
+        does not fail for it.
+      - With V(false), changes are written to the persistent definition only, and are in RV(pending) until the
+        guest restarts.
+    type: bool
+    default: true
   force:
     description: Power the guest off when it does not shut down within O(shutdown_timeout).
     type: bool
@@ -465,6 +506,28 @@ EXAMPLES = r"""
     shutdown_timeout: 300
     force: true
 
+- name: A second data disk, a new installer ISO and a vCPU more, all live, no restart
+  virt.libvirt.domain:
+    name: web1
+    max_vcpu: 8
+    vcpu: 3
+    disks:
+      - {source: /var/lib/libvirt/images/web1-data.qcow2, target: vdb, bus: virtio, driver_type: qcow2}
+      - {device: cdrom, source: /var/lib/libvirt/images/debian-12.iso, target: sda, bus: sata}
+  register: web1
+
+- name: Restart only the guests whose running configuration lags behind their definition
+  virt.libvirt.domain:
+    name: web1
+    restart: true
+  when: web1.restart_required
+
+- name: Eject the CD-ROM
+  virt.libvirt.domain:
+    name: web1
+    disks:
+      - {device: cdrom, target: sda}
+
 - name: Converge a whole host in one task
   virt.libvirt.domain:
     state: running
@@ -500,10 +563,32 @@ differences:
   sample: [{field: memory, before: 524288, after: 1048576}]
 restart_required:
   description:
-    - Single form - whether the running guest must restart for its changed definition to take effect.
+    - Single form - whether the running guest differs from its persistent definition after the task (RV(pending)
+      is not empty), so it must restart for the definition to take effect, whichever run changed it.
     - Bulk form - the names of the guests that must restart.
   returned: always
   type: raw
+live_changes:
+  description:
+    - The changes applied to the running guest (or, in check mode, that would be), named as in RV(changes); a device
+      is named by its identity in the stored definition (the MAC address libvirt gave a new interface).
+  returned: single form
+  type: list
+  elements: str
+  sample: ["disks[vdb]", "disks[hdc].source", "interfaces[52:54:00:4a:6a:23]", vcpu]
+pending:
+  description:
+    - Where the running guest differs from its persistent definition after the task (in check mode, would differ),
+      field by field with the identity and normalisation rules of the comparison; runtime values (autoport ports,
+      tap names, aliases, the balloon's current size, pty paths) are no difference. Each with the reason it waits for
+      a restart. Empty when the guest is not running.
+  returned: single form
+  type: list
+  elements: dict
+  contains:
+    field: {description: "The field, as RV(changes) names it (C(os.machine), C(interfaces[52:54:00:4a:6a:23].model)).", type: str, returned: always}
+    reason: {description: Why it is not live., type: str, returned: always}
+  sample: [{field: os.machine, reason: "libvirt cannot change it while the guest runs: it takes effect when the guest restarts"}]
 domain:
   description: The guest after the task (in check mode, as it would be).
   returned: single form
@@ -535,7 +620,7 @@ kept_storage:
 results:
   description:
     - Bulk form - one entry per item of O(domains), with its own C(name), C(changed), C(changes),
-      C(restart_required), C(failed), C(msg), C(domain), C(warnings).
+      C(restart_required), C(live_changes), C(pending), C(failed), C(msg), C(domain), C(warnings).
     - When the task fails, C(domain.xml) is left out of every entry, so that the messages stay readable.
   returned: bulk form
   type: list

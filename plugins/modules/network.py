@@ -25,6 +25,11 @@ description:
     update API (C(virsh net-update)); dnsmasq re-reads its hosts file and neither the bridge nor the guests
     on it notice. Every other change to an active network is written to its definition and reported as
     RV(restart_required=true); with O(restart=true) the network is stopped and started again.
+  - Stopping, restarting or removing a network whose bridge libvirt makes (forward mode nat, route, open or none)
+    cuts its running guests off - libvirt deletes the bridge, and does not plug them into the new one. The module
+    names those guests (RV(guests) and a warning), and whenever the network starts again (a restart, or a later
+    start) it plugs their interfaces into the new bridge with two live updates of each guest (RV(replugged)); an
+    interface it cannot plug in is in RV(unplugged) with the reason, and warned about.
   - Every input error (an address that is not inside its own prefix, a DHCP range or static host outside
     the subnet, a duplicate MAC, name or address, an unknown forward mode, a bridge name longer than the
     kernel allows, options a host-bridge network cannot have) fails the task naming the option, before
@@ -373,6 +378,34 @@ live_updates:
   type: list
   elements: dict
   sample: [{command: add, ip: 10.231.1.1, host: "mac=52:54:00:12:34:56 name=web1 ip=10.231.1.11"}]
+guests:
+  description:
+    - The running guests with an interface on the network (type V(network) naming it, or type V(bridge) on its
+      bridge) when the task stopped, restarted, removed or started it (or would, in check mode).
+  returned: single form
+  type: list
+  elements: str
+  sample: [web1, web2]
+replugged:
+  description: The guests' interfaces plugged into the network's new bridge after it started (in check mode, that would be).
+  returned: single form
+  type: list
+  elements: dict
+  contains:
+    guest: {description: The guest's name., type: str, returned: always}
+    mac: {description: The interface's MAC address., type: str, returned: always}
+  sample: [{guest: web1, mac: "52:54:00:4a:6a:23"}]
+unplugged:
+  description:
+    - The guests' interfaces that could not be plugged in again, each with the C(reason); restarting the guest plugs
+      them in.
+  returned: single form
+  type: list
+  elements: dict
+  contains:
+    guest: {description: The guest's name., type: str, returned: always}
+    mac: {description: The interface's MAC address., type: str, returned: always}
+    reason: {description: What went wrong., type: str, returned: always}
 network:
   description: The network after the task (in check mode, as it would be).
   returned: single form
@@ -388,7 +421,8 @@ network:
 results:
   description:
     - Bulk form - one entry per item of O(networks), with its own C(name), C(changed), C(changes),
-      C(restart_required), C(live_updates), C(failed), C(msg) and C(network).
+      C(restart_required), C(live_updates), C(guests), C(replugged), C(unplugged), C(failed), C(msg) and
+      C(network).
     - When the task fails, C(network.xml) is left out of every entry, so that the messages stay readable.
   returned: bulk form
   type: list
