@@ -146,7 +146,9 @@ def test_documented_example_converges(index, qemu_uri, test_driver_uri, kvm_doma
         image = run.existing_guest(options) if is_a_change_to_an_existing_guest(options) else None
         first = run_module("domain", options)
         assert not first.failed, "%s: %s" % (example["name"], first.get("msg"))
-        assert first.changed, "%s: the first run changed nothing" % example["name"]
+        if set(options) - {"name", "uri", "restart"}:
+            # (Restarting the guests that lag behind their definition changes nothing when none does.)
+            assert first.changed, "%s: the first run changed nothing" % example["name"]
         second = run_module("domain", options)
         assert not second.failed, "%s (second run): %s" % (example["name"], second.get("msg"))
         assert not second.changed, "%s (second run): %s" % (example["name"], what_changed(second))
