@@ -23,7 +23,7 @@ setup: host venv collection
 host:
 	@if [ "$$(id -u)" = 0 ]; then bash scripts/setup-host.sh; else sudo bash scripts/setup-host.sh; fi
 
-$(VENV)/.installed: requirements-dev.txt requirements-checks.txt
+$(VENV)/.installed: requirements.txt tests/unit/requirements.txt requirements-dev.txt requirements-checks.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -r requirements-dev.txt -r requirements-checks.txt
