@@ -20,8 +20,10 @@ help:
 
 setup: host venv collection
 
+# libvirt and its daemons, then the sshd on 127.0.0.1:2222 the fleet test reaches its hosts through.
 host:
-	@if [ "$$(id -u)" = 0 ]; then bash scripts/setup-host.sh; else sudo bash scripts/setup-host.sh; fi
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/setup-host.sh && bash scripts/setup-sshd.sh; \
+	else sudo bash scripts/setup-host.sh && sudo bash scripts/setup-sshd.sh; fi
 
 $(VENV)/.installed: requirements.txt tests/unit/requirements.txt requirements-dev.txt requirements-checks.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
