@@ -5,8 +5,8 @@ PYTHON := $(VENV)/bin/python
 COLLECTIONS := $(CURDIR)/.build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help setup host venv collection libvirt-tests test unit sanity ansible-sanity lint reference changelog \
-        integration demo demo-clean benchmark clean
+.PHONY: help setup host venv collection libvirt-tests test unit sanity ansible-sanity matrix lint reference \
+        changelog integration demo demo-clean benchmark clean
 
 help:
 	@echo "make demo       - set everything up, then converge the demo fleet twice (the second run changes nothing)"
@@ -15,6 +15,7 @@ help:
 	@echo "make benchmark  - converge N=10 50 200 guests: virt.libvirt against community.libvirt (N=50 for one size)"
 	@echo "make libvirt-tests - fetch libvirt 9.0.0's own test documents into .build/libvirt-tests (make test does)"
 	@echo "make sanity     - ansible-test sanity, ansible-lint, changelog lint and the local sanity tests"
+	@echo "make matrix     - sanity and unit tests on ansible-core 2.16, 2.17, 2.19, 2.20, 2.21; integration on 2.16, 2.21"
 	@echo "make reference  - regenerate docs/reference/ from the plugins' documentation"
 	@echo "make changelog  - regenerate CHANGELOG.rst from changelogs/changelog.yaml"
 
@@ -42,8 +43,13 @@ collection:
 libvirt-tests:
 	bash scripts/fetch-libvirt-tests.sh
 
-test: setup lint ansible-sanity libvirt-tests
+test: setup lint ansible-sanity libvirt-tests matrix
 	$(PYTHON) -m pytest tests
+
+# The other ansible-core versions (scripts/ansible-matrix.sh): sanity and unit tests on each, the integration
+# targets on the oldest and the newest. VERSIONS="2.16 2.21" for some only.
+matrix: venv collection libvirt-tests
+	INTEGRATION=1 bash scripts/ansible-matrix.sh $(VERSIONS)
 
 unit: venv collection libvirt-tests
 	$(PYTHON) -m pytest tests/unit

@@ -198,3 +198,34 @@ def test_every_library_the_plugins_import_is_declared():
                 for line in (REPO / "requirements.txt").read_text().splitlines()
                 if line.strip() and not line.startswith("#")}
     assert {THIRD_PARTY_IMPORTS[name].lower() for name in third_party} <= declared, declared
+
+
+README_SECTIONS = ["Included content", "Installation", "Using this collection", "Tested with", "Release notes",
+                   "Contributing", "Licence"]
+
+
+def test_readme_opens_with_the_title_description_and_the_two_commands():
+    text = (REPO / "README.md").read_text()
+    lines = text.splitlines()
+    assert lines[0] == "# virt.libvirt" and lines[1] == "" and lines[2].strip(), "title, then the one-line description"
+    opening = text.split("\n## ", 1)[0]
+    assert opening.index("make demo") < opening.index("make test"), "the two set-up commands come before any section"
+    sections = re.findall(r"^## (.+)$", text, re.MULTILINE)
+    assert sections == README_SECTIONS, sections
+
+
+def test_readme_links_work_on_galaxy():
+    """Galaxy shows the README away from the repository: a relative link would lead nowhere there."""
+    text = (REPO / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)]*)\)", text) + re.findall(r"<([a-z]+:[^>]*)>", text)
+    relative = [target for target in targets if not re.match(r"https?://|#", target)]
+    assert not relative, relative
+
+
+def test_readme_names_every_tested_version():
+    matrix = (REPO / "scripts" / "ansible-matrix.sh").read_text()
+    versions = re.search(r"^ALL_VERSIONS=\(([^)]*)\)", matrix, re.MULTILINE).group(1).split() + ["2.18"]
+    table = (REPO / "README.md").read_text().split("## Tested with", 1)[1].split("\n## ", 1)[0]
+    assert sorted(re.findall(r"^\| (2\.\d+) \|", table, re.MULTILINE)) == sorted(versions)
+    runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
+    assert runtime["requires_ansible"] == ">=%s.0" % min(versions, key=lambda v: tuple(map(int, v.split("."))))
