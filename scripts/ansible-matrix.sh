@@ -47,7 +47,8 @@ make_venv() {  # make_venv VERSION: .build/matrix/ansible-core-VERSION, kept whi
     rm -rf "$venv"
     "$python" -m venv "$venv"
     # shellcheck disable=SC2086 # the recipe is words
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$version.*" $INSTALL_RECIPE
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$version.*" $INSTALL_RECIPE 2>&1 |
+        { grep -v '^WARNING: Location' || true; }
     touch "$stamp"
 }
 
@@ -74,25 +75,35 @@ run_version() {  # run_version VERSION: every check of one version, output in .b
 }
 
 started=$(date +%s)
-pids=()
-failed=0
+# The oldest and the newest first when they run the integration targets too: they take longest.
+if [ "${INTEGRATION:-0}" = 1 ]; then
+    ordered=()
+    for version in "$OLDEST" "$NEWEST" "${VERSIONS[@]}"; do
+        case " ${VERSIONS[*]} " in *" $version "*) ;; *) continue ;; esac
+        case " ${ordered[*]-} " in *" $version "*) continue ;; esac
+        ordered+=("$version")
+    done
+    VERSIONS=("${ordered[@]}")
+fi
+running=0
 for version in "${VERSIONS[@]}"; do
     [ -n "${CONTROLLER_PYTHON[$version]:-}" ] || { echo "unknown version $version" >&2; exit 2; }
-    run_version "$version" &
-    pids+=($!)
-    # two at a time
-    if [ ${#pids[@]} -ge 2 ]; then
-        wait "${pids[0]}" || failed=1
-        pids=("${pids[@]:1}")
+    rm -f "$MATRIX/$version.status"
+    ( status=0; run_version "$version" || status=$?; echo "$status" >"$MATRIX/$version.status" ) &
+    running=$((running + 1))
+    if [ $running -ge 2 ]; then  # two at a time: the next starts when either ends
+        wait -n || true
+        running=$((running - 1))
     fi
 done
-for pid in "${pids[@]}"; do
-    wait "$pid" || failed=1
-done
+wait
 echo "ansible-core matrix (${VERSIONS[*]}): $(($(date +%s) - started))s in all"
-if [ $failed != 0 ]; then
-    for version in "${VERSIONS[@]}"; do
-        grep -q "FAILED\|failed\|ERROR" "$MATRIX/$version.log" && tail -40 "$MATRIX/$version.log"
-    done
-    exit 1
-fi
+failed=0
+for version in "${VERSIONS[@]}"; do
+    if [ "$(cat "$MATRIX/$version.status" 2>/dev/null)" != 0 ]; then
+        failed=1
+        echo "== ansible-core $version failed; the end of .build/matrix/$version.log:"
+        grep -v '^WARNING: Location' "$MATRIX/$version.log" | tail -n 40
+    fi
+done
+exit $failed
