@@ -404,5 +404,5 @@ def test_device_identity_table():
             assert match_devices([kind(etree.fromstring(other_xml))], stored_devices) == {}, other_xml
     # Two declared devices never land on one stored device, and a kind the table does not know is never doubled.
     stored = [device_class("newkind")(etree.fromstring("<newkind a='1'/>"))]
-    declared = [device_class("newkind")(etree.fromstring("<newkind a='1'/>")) for _ in range(2)]
+    declared = [device_class("newkind")(etree.fromstring("<newkind a='1'/>")) for _copy in range(2)]
     assert match_devices(declared, stored) == {0: stored[0]}
