@@ -5,8 +5,8 @@ PYTHON := $(VENV)/bin/python
 COLLECTIONS := $(CURDIR)/.build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 
-.PHONY: help setup host venv collection libvirt-tests test unit sanity ansible-sanity lint reference changelog \
-        integration demo demo-clean benchmark clean
+.PHONY: help setup host venv collection libvirt-tests test unit sanity ansible-sanity matrix lint reference \
+        changelog integration demo demo-clean benchmark clean
 
 help:
 	@echo "make demo       - set everything up, then converge the demo fleet twice (the second run changes nothing)"
@@ -15,15 +15,18 @@ help:
 	@echo "make benchmark  - converge N=10 50 200 guests: virt.libvirt against community.libvirt (N=50 for one size)"
 	@echo "make libvirt-tests - fetch libvirt 9.0.0's own test documents into .build/libvirt-tests (make test does)"
 	@echo "make sanity     - ansible-test sanity, ansible-lint, changelog lint and the local sanity tests"
+	@echo "make matrix     - sanity and unit tests on ansible-core 2.16, 2.17, 2.19, 2.20, 2.21; integration on 2.16, 2.21"
 	@echo "make reference  - regenerate docs/reference/ from the plugins' documentation"
 	@echo "make changelog  - regenerate CHANGELOG.rst from changelogs/changelog.yaml"
 
 setup: host venv collection
 
+# libvirt and its daemons, then the sshd on 127.0.0.1:2222 the fleet test reaches its hosts through.
 host:
-	@if [ "$$(id -u)" = 0 ]; then bash scripts/setup-host.sh; else sudo bash scripts/setup-host.sh; fi
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/setup-host.sh && bash scripts/setup-sshd.sh; \
+	else sudo bash scripts/setup-host.sh && sudo bash scripts/setup-sshd.sh; fi
 
-$(VENV)/.installed: requirements-dev.txt requirements-checks.txt
+$(VENV)/.installed: requirements.txt tests/unit/requirements.txt requirements-dev.txt requirements-checks.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q -r requirements-dev.txt -r requirements-checks.txt
@@ -40,8 +43,13 @@ collection:
 libvirt-tests:
 	bash scripts/fetch-libvirt-tests.sh
 
-test: setup lint ansible-sanity libvirt-tests
+test: setup lint ansible-sanity libvirt-tests matrix
 	$(PYTHON) -m pytest tests
+
+# The other ansible-core versions (scripts/ansible-matrix.sh): sanity and unit tests on each, the integration
+# targets on the oldest and the newest. VERSIONS="2.16 2.21" for some only.
+matrix: venv collection libvirt-tests
+	INTEGRATION=1 bash scripts/ansible-matrix.sh $(VERSIONS)
 
 unit: venv collection libvirt-tests
 	$(PYTHON) -m pytest tests/unit

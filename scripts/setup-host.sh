@@ -8,6 +8,7 @@ packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev 
           rpm dnf python3-dnf createrepo-c iproute2 procps ipxe-qemu
           qemu-utils ovmf  # disk images (qemu-img) and UEFI firmware for the guests the tests start
           virtinst         # virt-install --print-xml: the documents real users have (test_client_documents.py)
+          python3-libvirt python3-lxml python3-pycdlib  # the modules' libraries for the system Python (the SSH fleet)
           shellcheck   # ansible-test sanity's shellcheck test
           dpkg-dev)    # dpkg-source, for scripts/fetch-libvirt-tests.sh
 

@@ -18,6 +18,37 @@ QEMU_URI = "qemu:///system"
 TEST_DRIVER_URI = "test+unix:///default"
 
 
+def pytest_configure(config):
+    # Declared here as well as in pytest.ini, so the tests run the same from an installed collection.
+    config.addinivalue_line("markers", "integration: runs against the real libvirt daemon")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "corpus: needs libvirt's test corpus and the source documents (../shared)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without libvirt's test corpus (../shared), the tests that need it skip and say why: those marked
+    ``corpus`` and those parametrized over its files, which pytest would otherwise skip as an empty set."""
+    if harness.SHARED is not None:
+        return
+    for item in items:
+        reads_corpus = getattr(getattr(item, "module", None), "CORPUS", None) is not None
+        empty_set = reads_corpus and any(mark.kwargs.get("reason", "").startswith("got empty parameter set")
+                                         for mark in item.iter_markers("skip"))
+        if empty_set or item.get_closest_marker("corpus"):
+            item.add_marker(pytest.mark.skip(reason=harness.SHARED_MISSING), append=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A test that reads a file of the absent corpus is skipped with the reason, not failed."""
+    try:
+        return (yield)
+    except FileNotFoundError as error:
+        if harness.SHARED is None and str(error.filename or "").startswith(str(harness.ABSENT_SHARED)):
+            pytest.skip(harness.SHARED_MISSING)
+        raise
+
+
 @pytest.fixture(scope="session")
 def run_prefix():
     """A prefix unique to this test run; every domain, network and bridge a test makes uses it."""

@@ -254,7 +254,7 @@ class Host(xm.XMLModel):
     cpu_model = xm.Field("cpu/model")
     cpu_vendor = xm.Field("cpu/vendor")
     cpu_microcode = xm.Field("cpu/microcode", attr="version")
-    # Old documents (the seed, Xen) write flags as <features><vmx/></features>; newer ones as
+    # Old documents (libvirt's early format pages, Xen) write flags as <features><vmx/></features>; newer ones as
     # <feature name='vmx'/>. cpu_features joins both.
     cpu_flag_features = xm.ChildTagsField("cpu/features")
     cpu_named_features = xm.ListField("cpu", "feature", attr="name")

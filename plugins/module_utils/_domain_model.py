@@ -449,7 +449,7 @@ class Domain(xm.XMLModel):
     # -- documents from users -------------------------------------------------------------------
     @classmethod
     def from_user_xml(cls, text, option="xml"):
-        """A guest document written by a user: checked, runtime data dropped, the old spellings of libvirt's domain XML format documentation handled."""
+        """A guest document written by a user: checked, runtime data dropped, old spellings handled."""
         domain = cls.from_xml(text, option)
         domain.drop_runtime_data()
         domain.drop_what_libvirt_does_not_store()

@@ -754,25 +754,25 @@ class NetworkAdapter(Adapter):
         return super().is_active(handle)
 
     # -- write ------------------------------------------------------------------------------------------
-    def write(self, converger, declared, plan, network):
-        was_active = self.is_active(network)
-        if network is not None and not _is_persistent(network):
+    def write(self, converger, declared, plan, handle):
+        was_active = self.is_active(handle)
+        if handle is not None and not _is_persistent(handle):
             # A transient network (virsh net-create) gets a definition: every state but absent means defined.
             converger.tracker.add("persistent", False, True)
-            network = self._define(converger, plan.current, declared, ["persistent"]) or network
+            handle = self._define(converger, plan.current, declared, ["persistent"]) or handle
         if was_active and declared.state == "inactive":
-            self.stop(converger, declared, network)
+            self.stop(converger, declared, handle)
             was_active = False
         if was_active:
-            network = self._converge_active(converger, network, declared, plan)
+            handle = self._converge_active(converger, handle, declared, plan)
         elif plan.changed:
-            network = self._define(converger, plan.desired, declared, plan.tracker.fields) or network
+            handle = self._define(converger, plan.desired, declared, plan.tracker.fields) or handle
         if was_active:
-            self.restart_required = self._restart_pending(network, plan)
+            self.restart_required = self._restart_pending(handle, plan)
             if self.restart_required and self.params.get("restart"):
-                self._restart(converger, network, declared.name)
+                self._restart(converger, handle, declared.name)
                 self.restart_required = False
-        return network
+        return handle
 
     def _define(self, converger, desired, declared, fields):
         option = self.option("xml") if declared.base is not None else None
@@ -854,24 +854,24 @@ class NetworkAdapter(Adapter):
         # state inactive stopped the network before its definition was written (in write()).
         return True if declared.state == "active" else None
 
-    def start(self, converger, declared, network):
+    def start(self, converger, declared, handle):
         try:
             # Another run may have started it since it was read: then it is active as declared.
-            super().start(converger, declared, network)
+            super().start(converger, declared, handle)
         except VirtLibvirtError as error:
             if self.created:
                 # A network this task defined and could not start is removed again: the task changes nothing.
                 try:
-                    network.undefine()
+                    handle.undefine()
                 except libvirt.libvirtError:
                     pass
             raise self._explain_bridge_conflict(error) from None
-        self.guests.after_start(network, self.check_mode)
+        self.guests.after_start(handle, self.check_mode)
 
-    def stop(self, converger, declared, network, why="stopped"):
+    def stop(self, converger, declared, handle, why="stopped"):
         converger.tracker.add("state", "active", "inactive")
-        self.guests.before_stop(network, why)
-        super().stop(converger, declared, network)
+        self.guests.before_stop(handle, why)
+        super().stop(converger, declared, handle)
 
     def _restart(self, converger, network, name):
         converger.tracker.add("state", "active", "active (restarted)")
@@ -882,12 +882,12 @@ class NetworkAdapter(Adapter):
         self.guests.after_start(network, self.check_mode)
 
     # -- absent -----------------------------------------------------------------------------------------
-    def remove(self, converger, declared, network, before):
-        if self.is_active(network):
-            self.stop(converger, declared, network, "removed")
-        if _is_persistent(network):
+    def remove(self, converger, declared, handle, before):
+        if self.is_active(handle):
+            self.stop(converger, declared, handle, "removed")
+        if _is_persistent(handle):
             converger.tracker.add("network", "defined", None)
-            converger.write("undefining the network %s" % declared.name, network.undefine, ["network"])
+            converger.write("undefining the network %s" % declared.name, handle.undefine, ["network"])
 
     def absent_description(self, declared):
         return {"name": declared.name, "active": False, "persistent": False}
@@ -900,21 +900,21 @@ class NetworkAdapter(Adapter):
             result["warnings"] = list(self.guests.warnings)
         return result
 
-    def describe(self, network, plan, declared, check_mode):
+    def describe(self, handle, plan, declared, check_mode):
         desired, state = plan.desired, declared.state
-        if network is None:
+        if handle is None:
             return {"name": desired.name, "uuid": desired.uuid, "active": state == "active",
                     "autostart": bool(self.params.get("autostart")), "persistent": True,
                     "bridge": desired.bridge_name, "xml": desired.to_xml()}
-        with translate_libvirt_errors("describing the network %s" % network.name()):
+        with translate_libvirt_errors("describing the network %s" % handle.name()):
             info = {
-                "name": network.name(),
-                "uuid": network.UUIDString(),
-                "active": bool(network.isActive()),
-                "autostart": bool(network.autostart()),
-                "persistent": bool(network.isPersistent()),
-                "bridge": Network.from_xml(_live_xml(network)).bridge_name,
-                "xml": Network.from_xml(_persistent_xml(network)).to_xml(),
+                "name": handle.name(),
+                "uuid": handle.UUIDString(),
+                "active": bool(handle.isActive()),
+                "autostart": bool(handle.autostart()),
+                "persistent": bool(handle.isPersistent()),
+                "bridge": Network.from_xml(_live_xml(handle)).bridge_name,
+                "xml": Network.from_xml(_persistent_xml(handle)).to_xml(),
             }
         if check_mode:
             # Nothing was changed: report the network as the task would leave it.

@@ -313,7 +313,6 @@ class Network(xm.XMLModel):
         "forward": ["nat", "interface", "pf", "address", "driver"],
     }
 
-
     name = xm.Field("name", codec=xm.TextCodec(forbid="/"))
     uuid = xm.Field("uuid", codec=xm.UUID)
     forward_mode_attr = xm.Field("forward", attr="mode", codec=xm.EnumCodec(FORWARD_MODES))

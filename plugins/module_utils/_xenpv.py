@@ -62,12 +62,12 @@ _PACKAGE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._+-]*$")
 
 
 def package_name_map(names):
-    """The seed's package names mapped to the repository's own (identity unless overridden)."""
+    """Red Hat's package names mapped to the repository's own (identity unless overridden)."""
     mapping = dict((name, name) for name in rules.SEED_PACKAGES)
     for seed_name, own_name in (names or {}).items():
         option = "package_names.%s" % seed_name
         if seed_name not in rules.SEED_PACKAGES:
-            raise ModelError("%r is not one of the seed's package names (%s)"
+            raise ModelError("%r is not one of Red Hat's xenpv-win package names (%s)"
                              % (seed_name, ", ".join(rules.SEED_PACKAGES)), option="package_names")
         if not isinstance(own_name, str) or not _PACKAGE_NAME.match(own_name):
             raise ModelError("must be a package name (letters, digits, '.', '_', '+', '-', not starting with '-'), "
@@ -77,7 +77,8 @@ def package_name_map(names):
     own_names = list(mapping.values())
     duplicates = sorted(set(name for name in own_names if own_names.count(name) > 1))
     if duplicates:
-        raise ModelError("two seed packages map to the same package %r" % duplicates[0], option="package_names")
+        raise ModelError("two of Red Hat's package names map to the same package %r" % duplicates[0],
+                         option="package_names")
     return mapping
 
 

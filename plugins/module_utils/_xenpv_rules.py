@@ -3,8 +3,8 @@
 # PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
 """The rules for Red Hat's para-virtualized Windows drivers (xenpv-win), as pure logic.
 
-The rules come from "Requirements and restrictions" of the RHEL 5 para-virtualization guide (the seed
-xenpv-win-requirements.txt):
+The rules come from Red Hat's "Para-virtualized Windows drivers: requirements and restrictions" for Red Hat
+Enterprise Linux 5:
 
 1. The host runs Red Hat Enterprise Linux 5.2 or later on x86 (32-bit) or AMD64/Intel 64; Itanium is
    not supported.
@@ -41,7 +41,7 @@ PARAVIRT_BUSES = ("xen", "virtio")
 
 WindowsVersion = namedtuple("WindowsVersion", "key title archs")
 
-# The seed's list of supported guests; the titles are the seed's own wording.
+# Red Hat's list of supported guests; the titles are its own wording.
 SUPPORTED_WINDOWS = (
     WindowsVersion("2003-sp2", "Windows Server 2003, Service Pack 2", (32, 64)),
     WindowsVersion("2003r2-sp2", "Windows Server 2003 R2, Service Pack 2", (32, 64)),
@@ -52,7 +52,8 @@ SUPPORTED_WINDOWS = (
 )
 _SUPPORTED_BY_KEY = dict((version.key, version) for version in SUPPORTED_WINDOWS)
 
-# Problem codes, each with the seed's rule it enforces. The codes are part of the module's interface.
+# Problem codes, each with the rule of Red Hat's requirements it enforces. The codes are part of the module's
+# interface.
 PROBLEM_RULES = {
     "host_release_unreadable": 1,
     "host_release_unrecognized": 1,
@@ -75,7 +76,7 @@ PROBLEM_RULES = {
 
 
 def problem(code, message, guest=None):
-    """One rule violation: a stable ``code``, the seed's ``rule``, the ``guest`` it concerns (None
+    """One rule violation: a stable ``code``, the ``rule`` of Red Hat's requirements, the ``guest`` it concerns (None
     for the host) and a sentence a person understands."""
     return {"code": code, "rule": PROBLEM_RULES[code], "guest": guest, "message": message}
 
@@ -90,7 +91,7 @@ def seed_package(wordsize, debug=False):
 
 
 # ----------------------------------------------------------------------------------------------
-# The guest's Windows version, from the seed's wording or a short form
+# The guest's Windows version, from Red Hat's wording or a short form
 # ----------------------------------------------------------------------------------------------
 
 ParsedWindows = namedtuple("ParsedWindows", "key title arch_hint")
@@ -170,7 +171,7 @@ def parse_windows(text, option):
                 named = other_title % match.group(1).replace(" ", ".") if "%s" in other_title else other_title
                 return ParsedWindows(None, named, arch_hint)
         raise ModelError(
-            "%r is not a Windows version the xenpv-win check knows; use the seed's wording (%s) or a short "
+            "%r is not a Windows version the xenpv-win check knows; use Red Hat's wording (%s) or a short "
             "form (%s)" % (text, "; ".join(v.title for v in SUPPORTED_WINDOWS),
                            ", ".join(v.key for v in SUPPORTED_WINDOWS)), option=option)
     if service_pack is None:
@@ -524,7 +525,7 @@ def evaluate(host_facts, guests, definitions=None, lookup_errors=None, debug=Fal
     ``host_facts``: ``release_text`` (None when unreadable), ``release_source``, ``machine``, and
     optionally ``is_root``. ``guests``: normalize_guests' result. ``definitions``: parsed Domain per
     guest name; ``lookup_errors``: why a named guest could not be read.
-    Returns ``{host, packages, problems, notes, guests, supported}``; packages are the seed's names.
+    Returns ``{host, packages, problems, notes, guests, supported}``; packages are Red Hat's names.
     """
     definitions = definitions or {}
     lookup_errors = lookup_errors or {}

@@ -81,7 +81,7 @@ options:
         type: str
       os:
         description:
-          - The Windows version, in the seed's wording (V(Windows XP, Service Pack 3),
+          - The Windows version, in the wording of Red Hat's requirements (V(Windows XP, Service Pack 3),
             V(Windows Server 2003 R2, Service Pack 2), V(Windows XP Professional x64 Edition, Service Pack 1 – 64-bit))
             - case, punctuation and dashes do not matter, C(Service Pack 2) may be written C(SP2), C(Microsoft)
             and C(Windows) may be left out.
@@ -121,13 +121,13 @@ options:
   accept_rebuilds:
     description:
       - Check CentOS, Scientific Linux, Oracle Linux, Rocky Linux and AlmaLinux hosts like Red Hat Enterprise
-        Linux of the same version, instead of reporting C(host_not_rhel). The seed supports only Red Hat
-        Enterprise Linux; this is an opt-in at your own risk. Other distributions are always refused.
+        Linux of the same version, instead of reporting C(host_not_rhel). Red Hat's requirements name only
+        Red Hat Enterprise Linux; this is an opt-in at your own risk. Other distributions are always refused.
     type: bool
     default: false
   package_names:
     description:
-      - Maps the seed's package names (C(xenpv-win-32bit), C(xenpv-win-32bit-debug), C(xenpv-win-64bit),
+      - Maps Red Hat's package names (C(xenpv-win-32bit), C(xenpv-win-32bit-debug), C(xenpv-win-64bit),
         C(xenpv-win-64bit-debug)) to the names a repository uses. Names not mapped stay as they are.
         RV(packages), RV(installed) and RV(missing) use the repository's names.
     type: dict
@@ -171,7 +171,7 @@ notes:
     C(guest_disks_unverified), C(guest_boots_elsewhere), C(host_rebuild_accepted), C(host_release_without_xen),
     C(no_guests)."
   - Red Hat Enterprise Linux 6 and later satisfy "5.2 or later" but ship no Xen host; the module accepts them as
-    the seed says and returns the note C(host_release_without_xen).
+    Red Hat's requirements say and returns the note C(host_release_without_xen).
 seealso:
   - module: virt.libvirt.domain
   - module: virt.libvirt.capabilities_facts
@@ -237,11 +237,11 @@ missing:
   type: list
   elements: str
 package_names:
-  description: The seed's package names mapped to the repository's names.
+  description: Red Hat's package names mapped to the repository's names.
   returned: always
   type: dict
 media:
-  description: For each installed package (by the seed's name), the first ISO image it carries - the driver media to attach to the guests as a CD-ROM.
+  description: For each installed package (by Red Hat's name), the first ISO image it carries - the driver media to attach to the guests as a CD-ROM.
   returned: always
   type: dict
   sample: {xenpv-win-32bit: /usr/share/xenpv-win/xenpv-win-32bit.iso}
@@ -252,7 +252,7 @@ problems:
   elements: dict
   contains:
     code: {description: "A stable code such as C(system_disk_paravirt).", type: str, returned: always}
-    rule: {description: "The rule of the seed it enforces (1 to 6).", type: int, returned: always}
+    rule: {description: "The rule of Red Hat's requirements it enforces (1 to 6).", type: int, returned: always}
     guest: {description: "The guest it concerns (its name, or C(guests[N])); null for the host.", type: str, returned: always}
     message: {description: "What is wrong, in a sentence.", type: str, returned: always}
   sample:
@@ -305,7 +305,7 @@ guests:
     supported: {description: "Whether this guest meets every guest rule (host problems aside).", type: bool, returned: always}
     package:
       description: >-
-        The seed's name of the driver package this guest uses (C(xenpv-win-32bit) or C(xenpv-win-64bit)); null when
+        Red Hat's name of the driver package this guest uses (C(xenpv-win-32bit) or C(xenpv-win-64bit)); null when
         the drivers cannot apply to it (unsupported Windows, 64-bit on a 32-bit host, not HVM, not Xen, Itanium host).
       type: str
       returned: always

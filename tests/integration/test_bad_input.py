@@ -17,15 +17,15 @@ import pytest
 
 from tests.support.harness import run_module, run_playbook
 from tests.support.libvirt_api import free_subnets, libvirt_binding
-from tests.support.seeds import seed_domains
+from tests.support.source_documents import format_domains
 
 pytestmark = pytest.mark.integration
 
-SEED_XEN_PV = seed_domains()[0]
+FORMAT_XEN_PV = format_domains()[0]
 
 Case = collections.namedtuple("Case", "id form category option build fragment check")
 
-# The categories issue 7 names; test_every_category_is_covered holds the table to them.
+# The categories of bad input the table covers; test_every_category_is_covered holds the table to them.
 WRONG_TYPE = "wrong type"
 OUT_OF_RANGE = "out-of-range number"
 BAD_MAC = "malformed MAC"
@@ -197,7 +197,7 @@ DOMAIN_CASES = [
          "sda1", check=True),
     case("xen-mac", "domain", BAD_MAC, "interfaces[0].mac",
          lambda s: xen(s, interfaces=[{"type": "bridge", "bridge": "xenbr0", "mac": "aa:00:00:00:00"}])),
-    case("xen-xml-other-name", "domain", CONFLICT, "xml", lambda s: xen(s, xml=SEED_XEN_PV), "fc4"),
+    case("xen-xml-other-name", "domain", CONFLICT, "xml", lambda s: xen(s, xml=FORMAT_XEN_PV), "fc4"),
     case("xen-memory", "domain", BAD_MEMORY, "memory", lambda s: xen(s, memory="12XB")),
     case("xen-os-type", "domain", UNKNOWN_ENUM, "os", lambda s: xen(s, os={"type": "pv"}), "pv"),
     case("xen-bridge-slash", "domain", BAD_NAME, "interfaces[0].bridge",
@@ -621,7 +621,7 @@ def subjects(qemu_uri, test_driver_uri, run_prefix, kvm_domain_type, image_dir):
                     "interfaces": [{"type": "network", "network": s.net, "mac": "52:54:00:37:00:05"}],
                     "graphics": [{"type": "vnc", "port": -1, "listen": "127.0.0.1", "password": "s3cret"}]}),
         ("domain", {"uri": test_driver_uri, "name": s.xen, "state": "running",
-                    "xml": SEED_XEN_PV.replace("<name>fc4</name>", "<name>%s</name>" % s.xen)}),
+                    "xml": FORMAT_XEN_PV.replace("<name>fc4</name>", "<name>%s</name>" % s.xen)}),
     ]
     s.definitions = made
     try:
@@ -777,7 +777,7 @@ def test_absent_with_a_valid_definition_still_removes(test_driver_uri, qemu_uri,
 
 
 def test_every_category_is_covered():
-    """The table holds what issue 7 asks for: 40+ cases over every module, form and role, every category."""
+    """The table holds 40+ cases over every module, form and role, in every category."""
     assert len(ALL_CASES) >= 50 and len({c.id for c in ALL_CASES}) == len(ALL_CASES)
     forms = collections.defaultdict(set)
     for bad in ALL_CASES:

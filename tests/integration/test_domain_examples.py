@@ -15,12 +15,12 @@ import yaml
 from ansible_collections.virt.libvirt.plugins.modules import domain as domain_module
 from tests.support.harness import REPO, run_module
 from tests.support.libvirt_api import free_subnets, libvirt_binding
-from tests.support.seeds import seed_domains
+from tests.support.source_documents import format_domains
 
 pytestmark = pytest.mark.integration
 
 EXAMPLES = yaml.safe_load(domain_module.EXAMPLES)
-SEED_QEMU = seed_domains()[4]
+FORMAT_QEMU = format_domains()[4]
 # The document the "full XML document" example reads with a file lookup: what virt-install writes for a guest.
 XML_EXAMPLE_DOCUMENT = REPO / "tests" / "data" / "virt-install" / "i440fx-default.xml"
 
@@ -169,7 +169,7 @@ def test_libvirt_format_qemu_example_converges(qemu_uri, unique_name, image_dir,
     iso, disk = os.path.join(image_dir, name + "-boot.iso"), os.path.join(image_dir, name + "-fedora.img")
     for path in (iso, disk):
         subprocess.run(["qemu-img", "create", "-q", "-f", "raw", path, "16M"], check=True)
-    document = (SEED_QEMU.replace("<name>QEmu-fedora-i686</name>", "<name>%s</name>" % name)
+    document = (FORMAT_QEMU.replace("<name>QEmu-fedora-i686</name>", "<name>%s</name>" % name)
                 .replace("c7a5fdbd-cdaf-9455-926a-d65c16db1809", str(uuid.uuid4()))
                 .replace("<emulator>/usr/bin/qemu</emulator>", "<emulator>/usr/bin/qemu-system-i386</emulator>")
                 .replace("/home/user/boot.iso", iso).replace("/home/user/fedora.img", disk)

@@ -1,23 +1,24 @@
-"""The seed's Xen PV and Xen HVM guests through libvirt's test driver (Xen cannot run here)."""
+"""The Xen PV and Xen HVM guests of libvirt's domain XML format documentation through libvirt's test driver
+(Xen cannot run here)."""
 from __future__ import annotations
 
 import pytest
 
 from tests.support.harness import run_module
-from tests.support.seeds import seed_domains
+from tests.support.source_documents import format_domains
 
 pytestmark = pytest.mark.integration
 
-SEED_PV, _LIFECYCLE, SEED_HVM, _KVM, _QEMU = seed_domains()
+FORMAT_PV, _LIFECYCLE, FORMAT_HVM, _KVM, _QEMU = format_domains()
 
 
 def renamed(document, old, new):
     return document.replace("<name>%s</name>" % old, "<name>%s</name>" % new)
 
 
-def test_seed_xen_pv_guest_from_xml(test_driver_uri, unique_name, libvirt_connection):
+def test_format_xen_pv_guest_from_xml(test_driver_uri, unique_name, libvirt_connection):
     name = unique_name("pv")
-    args = {"uri": test_driver_uri, "name": name, "xml": renamed(SEED_PV, "fc4", name), "state": "running"}
+    args = {"uri": test_driver_uri, "name": name, "xml": renamed(FORMAT_PV, "fc4", name), "state": "running"}
     created = run_module("domain", args)
     assert created.changed, created.get("msg")
     domain = libvirt_connection(test_driver_uri).lookupByName(name)
@@ -33,7 +34,7 @@ def test_seed_xen_pv_guest_from_xml(test_driver_uri, unique_name, libvirt_connec
     assert run_module("domain", {"uri": test_driver_uri, "name": name, "state": "absent"}).changed
 
 
-def test_seed_xen_pv_guest_from_structured_options(test_driver_uri, unique_name):
+def test_format_xen_pv_guest_from_structured_options(test_driver_uri, unique_name):
     name = unique_name("pvs")
     args = {"uri": test_driver_uri, "name": name, "type": "xen", "memory": 131072, "vcpu": 1,
             "os": {"type": "linux", "kernel": "/boot/vmlinuz-2.6.15-1.43_FC5guest",
@@ -54,9 +55,9 @@ def test_seed_xen_pv_guest_from_structured_options(test_driver_uri, unique_name)
         run_module("domain", {"uri": test_driver_uri, "name": name, "state": "absent"})
 
 
-def test_seed_xen_hvm_guest(test_driver_uri, unique_name, libvirt_connection):
+def test_format_xen_hvm_guest(test_driver_uri, unique_name, libvirt_connection):
     name = unique_name("hvm")
-    document = renamed(SEED_HVM, "fv0", name).replace("4dea22b31d52d8f32516782e98ab3fa0", "")
+    document = renamed(FORMAT_HVM, "fv0", name).replace("4dea22b31d52d8f32516782e98ab3fa0", "")
     args = {"uri": test_driver_uri, "name": name, "xml": document}
     try:
         created = run_module("domain", args, diff=True)
@@ -76,7 +77,7 @@ def test_seed_xen_hvm_guest(test_driver_uri, unique_name, libvirt_connection):
         run_module("domain", {"uri": test_driver_uri, "name": name, "state": "absent"})
 
 
-def test_seed_uuid_is_kept(test_driver_uri, unique_name, libvirt_connection):
+def test_format_uuid_is_kept(test_driver_uri, unique_name, libvirt_connection):
     name = unique_name("uuid")
     args = {"uri": test_driver_uri, "name": name, "type": "xen", "memory": 524288, "os": {"type": "hvm"},
             "uuid": "4dea22b31d52d8f32516782e98ab3fa0"}

@@ -1,7 +1,7 @@
-"""Every interface kind of the seed through virt.libvirt.domain, on real guests of the local daemon: user
-(SLIRP), network, bridge, ethernet (a tap and a script), server and client (a TCP tunnel on 127.0.0.1), and
-mcast (defined and checked, never started: its multicast group would leave the machine). The running
-guests' live XML shows each interface as declared.
+"""Every interface kind of libvirt's domain XML format documentation through virt.libvirt.domain, on real
+guests of the local daemon: user (SLIRP), network, bridge, ethernet (a tap and a script), server and client (a
+TCP tunnel on 127.0.0.1), and mcast (defined and checked, never started: its multicast group would leave the
+machine). The running guests' live XML shows each interface as declared.
 
 The guests have no disk and boot from it, so they sit in firmware and send nothing."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from tests.support.harness import run_module
-from tests.support.seeds import fix_seed_mac_quote, seed_interfaces
+from tests.support.source_documents import fix_format_mac_quote, format_interfaces
 
 pytestmark = pytest.mark.integration
 
@@ -153,16 +153,16 @@ def test_mcast_guest_is_defined_not_started(lab, qemu_uri, unique_name, kvm_doma
     assert refused.failed and refused["option"] == "interfaces[0].address" and "not a multicast" in refused["msg"]
 
 
-def test_seed_interface_examples_as_xml(lab, qemu_uri, unique_name, kvm_domain_type, libvirt_connection):
-    """Each <interface> example of the seed, as written there (its broken MAC quote and multicast MAC
+def test_format_interface_examples_as_xml(lab, qemu_uri, unique_name, kvm_domain_type, libvirt_connection):
+    """Each <interface> example of the format documentation, as written there (its broken MAC quote and multicast MAC
     repaired), defines a guest and a second run changes nothing - including the reserved vnet7 tap name,
     which libvirt drops from a definition."""
     conn = libvirt_connection(qemu_uri)
-    examples = seed_interfaces()
+    examples = format_interfaces()
     assert len(examples) >= 12
     for index, snippet in enumerate(examples):
-        snippet = fix_seed_mac_quote(snippet).replace('"11:22:33:44:55:66:"', "'52:54:00:23:11:%02x'" % index)
-        name = unique_name("seed")
+        snippet = fix_format_mac_quote(snippet).replace('"11:22:33:44:55:66:"', "'52:54:00:23:11:%02x'" % index)
+        name = unique_name("doc")
         lab["guests"].append(name)
         document = ("<domain type='%s'><name>%s</name><memory unit='MiB'>64</memory><os><type>hvm</type></os>"
                     "<devices>%s</devices></domain>" % (kvm_domain_type, name, snippet))

@@ -28,10 +28,10 @@ ANSIBLE_INVENTORY = str(Path(sys.executable).parent / "ansible-inventory")
 LEASE_WAIT_SECONDS = 90
 
 
-def _create_isolated_network(connection, name, bridge, reserved_mac, seed):
+def _create_isolated_network(connection, name, bridge, reserved_mac, rng_seed):
     """A transient isolated network in a free /24 of 10.232.0.0/16 (parallel runs pick different ones)."""
     libvirt = libvirt_binding()
-    candidates = random.Random(seed).sample(range(256), 20)
+    candidates = random.Random(rng_seed).sample(range(256), 20)
     last_error = None
     for third in candidates:
         subnet = "10.232.{}".format(third)

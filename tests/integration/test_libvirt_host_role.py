@@ -78,3 +78,21 @@ def test_only_libvirt_daemons_are_started(tmp_path):
     assert refused.returncode != 0
     assert "libvirt_host_direct_daemons" in refused.stdout and "touch" in refused.stdout
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("platform, words", [
+    ({"ansible_os_family": "RedHat", "ansible_distribution": "CentOS", "ansible_distribution_major_version": "8",
+      "ansible_distribution_version": "8.5"}, "This host is CentOS 8.5"),
+    ({"ansible_python": {"version": {"major": 3, "minor": 6}}}, "with Python 3.6"),
+])
+def test_hosts_the_modules_cannot_run_on_are_refused(tmp_path, platform, words):
+    """Red Hat Enterprise Linux 8 (bindings for Python 3.6 only) and any Python older than 3.8: refused, naming
+    the host, before anything is installed. The platform facts are overridden with extra variables, which take
+    precedence over gathered facts."""
+    path = role_playbook(tmp_path / "old_platform.yml", {}, gather_facts=True)
+    refused = run_playbook(path, extra_vars=platform)
+    assert refused.returncode != 0
+    failure = refused.task("virt.libvirt.libvirt_host : Check that the role can serve this host")
+    assert "libvirt_host serves hosts where the collection's modules can run" in failure["msg"] and words in failure["msg"]
+    assert refused.changed_tasks() == []
+    assert not [r for r in refused.records if "Install libvirt" in r["task"]]

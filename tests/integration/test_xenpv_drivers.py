@@ -58,7 +58,7 @@ def test_check_mode_reads_the_same(release_file, install_root, repo):
     assert rpmrepo.installed_packages(install_root) == ["xenpv-win-64bit"]
 
 
-def test_package_names_map_the_seed_names_to_a_repository(release_file, install_root, repo):
+def test_package_names_map_red_hat_names_to_a_repository(release_file, install_root, repo):
     rpmrepo.rpm_install(install_root, repo, rpmrepo.RENAMED_32BIT)
     result = check(release_file, install_root, package_names={"xenpv-win-32bit": rpmrepo.RENAMED_32BIT},
                    guests=[{"os": "xp-sp2"}], debug=True)

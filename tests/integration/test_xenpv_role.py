@@ -42,7 +42,7 @@ def role_play(tmp_path):
 
 
 def hvm_xml(name, arch, disks):
-    """A Windows HVM guest as the seed's example: C: on the emulated IDE disk, D: on the xen bus."""
+    """A Windows HVM guest as Red Hat's example: C: on the emulated IDE disk, D: on the xen bus."""
     devices = "".join(
         "<disk type='file' device='%s'><source file='/var/lib/xen/images/%s-%s.img'/><target dev='%s' bus='%s'/></disk>"
         % (device, name, target, target, bus) for target, bus, device in disks)
@@ -51,7 +51,7 @@ def hvm_xml(name, arch, disks):
             "<devices>%s</devices></domain>" % (name, arch, devices))
 
 
-SEED_DISKS = [("hda", "ide", "disk"), ("xvdb", "xen", "disk")]
+RED_HAT_EXAMPLE_DISKS = [("hda", "ide", "disk"), ("xvdb", "xen", "disk")]
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def define_guest(test_driver_uri, libvirt_connection):
     defined = []
 
     def define(name, arch="x86_64", disks=None):
-        disks = SEED_DISKS if disks is None else disks
+        disks = RED_HAT_EXAMPLE_DISKS if disks is None else disks
         defined.append(connection.defineXML(hvm_xml(name, arch, disks)))
         return defined[-1]
 
@@ -206,7 +206,7 @@ def test_without_failing_on_problems_the_needed_packages_are_still_installed(
 def test_the_media_target_never_replaces_a_hard_disk(
         role_play, write_release, install_root, test_driver_uri, define_guest, unique_name):
     name = unique_name("hdd")
-    domain = define_guest(name, disks=SEED_DISKS + [("hdd", "ide", "disk")])
+    domain = define_guest(name, disks=RED_HAT_EXAMPLE_DISKS + [("hdd", "ide", "disk")])
     before = domain.XMLDesc(0)
     options = role_vars(write_release(RHEL_5_4), install_root, test_driver_uri, xenpv_win_attach_media=True,
                         xenpv_win_guests=[{"name": name, "os": "xp-sp3"}])

@@ -9,35 +9,63 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-COLLECTIONS_ROOT = REPO / ".build" / "collections"
+# Installed (ansible-galaxy collection install) the collection already sits at ansible_collections/virt/libvirt;
+# a checkout is linked there under .build/collections.
+INSTALLED = REPO.parts[-3:] == ("ansible_collections", "virt", "libvirt")
+COLLECTIONS_ROOT = REPO.parents[2] if INSTALLED else REPO / ".build" / "collections"
 COLLECTION_LINK = COLLECTIONS_ROOT / "ansible_collections" / "virt" / "libvirt"
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+SCHEMAS = Path("/usr/share/libvirt/schemas")
+
+
+def _git_common_checkout():
+    """The main checkout of the git worktree the tests run in (None outside git)."""
+    try:
+        process = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"], cwd=str(REPO),
+                                 capture_output=True, text=True, timeout=30, check=False)
+    except OSError:
+        return None
+    common = process.stdout.strip()
+    return Path(common).parent if process.returncode == 0 and common else None
 
 
 def _shared_directory():
-    """The project's shared documents (seeds, libvirt's test corpus): ../shared beside the checkout, or
-    $VIRT_LIBVIRT_SHARED, or /work/shared for a clone made elsewhere on this machine."""
-    candidates = [os.environ.get("VIRT_LIBVIRT_SHARED"), REPO.parent / "shared", "/work/shared"]
+    """The reference material the tests read and do not ship: libvirt 9.0.0's own test XML (corpus/) and the
+    source documents (libvirt's domain XML format documentation, Red Hat's xenpv-win requirements). Looked for
+    in $VIRT_LIBVIRT_SHARED when it is set (empty: nowhere), else in ../shared beside the checkout or beside
+    the main checkout of a git worktree. None when it is not there: the tests that need it skip, saying so."""
+    explicit = os.environ.get("VIRT_LIBVIRT_SHARED")
+    if explicit is not None:
+        candidates = [Path(explicit)] if explicit else []
+    else:
+        candidates = [REPO.parent / "shared"]
+        main_checkout = None if INSTALLED else _git_common_checkout()
+        if main_checkout is not None:
+            candidates.append(main_checkout.parent / "shared")
     for candidate in candidates:
-        if candidate and (Path(candidate) / "seeds").is_dir():
-            return Path(candidate)
-    raise RuntimeError("the shared seeds and corpus are not found (looked in %s); set VIRT_LIBVIRT_SHARED"
-                       % ", ".join(str(c) for c in candidates if c))
+        if (candidate / "corpus").is_dir():
+            return candidate
+    return None
 
 
 SHARED = _shared_directory()
-CORPUS = SHARED / "corpus"
-SEEDS = SHARED / "seeds"
-SCHEMAS = Path("/usr/share/libvirt/schemas")
+SHARED_MISSING = ("libvirt's test corpus and the source documents are not here (looked for ../shared beside the "
+                  "checkout; set VIRT_LIBVIRT_SHARED to their directory)")
+# Where they would be: paths below it do not exist, so a test reading one is skipped (tests/conftest.py).
+ABSENT_SHARED = REPO.parent / "shared"
+CORPUS = (SHARED or ABSENT_SHARED) / "corpus"
+SOURCE_DOCUMENTS = next((path.parent for path in (SHARED or ABSENT_SHARED).glob("*/libvirt-format.html")),
+                        ABSENT_SHARED / "documents")
 
 
 def ensure_collection_link():
     """Expose the checkout as ansible_collections/virt/libvirt (Ansible's required layout)."""
-    COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
-    if not COLLECTION_LINK.is_symlink():
-        if COLLECTION_LINK.exists():
-            raise RuntimeError("%s exists and is not a symlink" % COLLECTION_LINK)
-        COLLECTION_LINK.symlink_to(REPO)
+    if not INSTALLED:
+        COLLECTION_LINK.parent.mkdir(parents=True, exist_ok=True)
+        if not COLLECTION_LINK.is_symlink():
+            if COLLECTION_LINK.exists():
+                raise RuntimeError("%s exists and is not a symlink" % COLLECTION_LINK)
+            COLLECTION_LINK.symlink_to(REPO)
     if str(COLLECTIONS_ROOT) not in sys.path:
         sys.path.insert(0, str(COLLECTIONS_ROOT))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -20,6 +21,14 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "json_results"
     CALLBACK_NEEDS_ENABLED = False
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._started = {}
+
+    def v2_runner_on_start(self, host, task):
+        # when a worker took the task for the host: with several forks, hosts' runs overlap
+        self._started[(host.get_name(), task._uuid)] = time.time()
+
     def _write(self, result, status):
         path = os.environ.get("VIRT_LIBVIRT_RESULTS")
         if not path:
@@ -30,6 +39,8 @@ class CallbackModule(CallbackBase):
             "host": result._host.get_name(),
             "status": status,
             "result": result._result,
+            "started": self._started.get((result._host.get_name(), result._task._uuid)),
+            "ended": time.time(),
         }
         with open(path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(record, default=str) + "\n")

@@ -1,5 +1,5 @@
-"""The capabilities models and the facts built from them, on the seed's example, libvirt's own test
-documents (/work/shared/corpus/capabilities) and domain capabilities captured from real hosts."""
+"""The capabilities models and the facts built from them, on the example of libvirt's format documentation,
+libvirt's own test documents (the corpus' capabilities folder) and domain capabilities captured from real hosts."""
 from __future__ import annotations
 
 import pytest
@@ -12,11 +12,11 @@ from ansible_collections.virt.libvirt.plugins.module_utils._capabilities import 
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
 from tests.support.harness import CORPUS
-from tests.support.seeds import seed_capabilities
+from tests.support.source_documents import format_capabilities
 
 CORPUS_DIR = CORPUS / "capabilities"
 CORPUS_FILES = sorted(path.name for path in CORPUS_DIR.glob("*.xml"))
-(SEED,) = seed_capabilities()
+(FORMAT_EXAMPLE,) = format_capabilities()
 
 # Captured from this project's CI host: `virsh domcapabilities --virttype kvm --arch x86_64` (libvirt 9.0.0,
 # QEMU 7.2), with the long CPU model and feature lists cut down.
@@ -221,11 +221,11 @@ def guest_by(capabilities_or_facts, os_type, arch):
     raise AssertionError("no %s guest of arch %s" % (os_type, arch))
 
 
-# -- the seed ------------------------------------------------------------------------------------
-def test_seed_example():
-    capabilities = cm.Capabilities.from_xml(SEED)
+# -- the format documentation's example ----------------------------------------------------------------------
+def test_format_example():
+    capabilities = cm.Capabilities.from_xml(FORMAT_EXAMPLE)
     assert capabilities.host.arch == "x86_64"
-    assert capabilities.host.cpu_features == ["vmx"]  # the seed's <features><vmx/></features> spelling
+    assert capabilities.host.cpu_features == ["vmx"]  # the documentation's <features><vmx/></features>
     pv, hvm = capabilities.guests
     assert (pv.os_type, pv.arch, pv.wordsize, pv.domain_types) == ("xen", "x86_64", 64, ["xen"])
     assert (pv.emulator, pv.machines, pv.loader, pv.features) == ("/usr/lib64/xen/bin/qemu-dm", [], None, [])
@@ -237,10 +237,10 @@ def test_seed_example():
     assert capabilities.guest_arches == ["x86_64", "i686"]
 
 
-def test_seed_example_as_facts():
-    facts = capabilities_facts(cm.Capabilities.from_xml(SEED))
+def test_format_example_as_facts():
+    facts = capabilities_facts(cm.Capabilities.from_xml(FORMAT_EXAMPLE))
     assert facts["host"]["arch"] == "x86_64" and facts["host"]["cpu_features"] == ["vmx"]
-    assert facts["host"]["uuid"] is None and facts["host"]["numa_cells"] is None  # not in the seed: null
+    assert facts["host"]["uuid"] is None and facts["host"]["numa_cells"] is None  # not in the example: null
     assert facts["guests"] == [
         {"os_type": "xen", "arch": "x86_64", "wordsize": 64, "domain_types": ["xen"],
          "emulator": "/usr/lib64/xen/bin/qemu-dm", "loader": None, "machines": [], "machine_aliases": {},
@@ -399,7 +399,7 @@ def test_kvm_means_kvm_for_the_host_arch():
 
 
 def test_pvh_guest():
-    text = SEED.replace("<os_type>xen</os_type>", "<os_type>xenpvh</os_type>")
+    text = FORMAT_EXAMPLE.replace("<os_type>xen</os_type>", "<os_type>xenpvh</os_type>")
     capabilities = cm.Capabilities.from_xml(text)
     assert (capabilities.pvh, capabilities.paravirt, capabilities.hvm) == (True, False, True)
 
@@ -492,7 +492,7 @@ def test_firmware_loaders_and_sev_settings():
 
 # -- every modelled field is read by some document (as virtinst's test_checkprops) -----------------------
 def _all_models():
-    documents = [cm.Capabilities.from_xml(SEED)] + [parse(name) for name in CORPUS_FILES]
+    documents = [cm.Capabilities.from_xml(FORMAT_EXAMPLE)] + [parse(name) for name in CORPUS_FILES]
     models = {}
 
     def add(model):

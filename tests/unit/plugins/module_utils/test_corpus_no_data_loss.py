@@ -176,6 +176,7 @@ def test_the_comparison_sees_every_kind_of_loss():
         assert sorted({entry[0] for entry in difference}) == kind.split(), (text, difference)
 
 
+@pytest.mark.corpus
 def test_the_corpus_is_there():
     counts = {folder: len(DOCUMENTS[folder]) for folder in FOLDERS}
     assert counts["domain/qemu"] > 600 and counts["network"] >= 50 and counts["capabilities"] >= 20, counts
@@ -403,6 +404,7 @@ def test_network_dhcp_host_change_is_the_only_difference(path):
 
 
 # -- the counts --------------------------------------------------------------------------------------
+@pytest.mark.corpus
 def test_corpus_summary(capsys):
     """Prints documents per folder, passed and excepted (with reasons) for each check; fails if any
     check of a document did not pass or was not run (nothing is skipped silently)."""

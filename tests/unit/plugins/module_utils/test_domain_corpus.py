@@ -18,6 +18,7 @@ def domain_schema():
     return etree.RelaxNG(etree.parse(str(SCHEMAS / "domain.rng")))
 
 
+@pytest.mark.corpus
 def test_the_corpus_is_there():
     assert len(DOCUMENTS) > 700
     assert {path.parent.name for path in DOCUMENTS} == {"generic", "qemu", "xen-xl", "xen-xm"}
@@ -65,6 +66,7 @@ def test_a_changed_field_leaves_everything_else(domain_schema):
     assert not failures, failures
 
 
+@pytest.mark.corpus
 def test_modelled_fields_read_from_the_corpus():
     """Spot checks that the typed fields read libvirt's real documents (units, devices, Xen PV)."""
     xen = [Domain.from_xml(_read(p)) for p in DOCUMENTS if p.parent.name.startswith("xen")]

@@ -1,4 +1,5 @@
-"""The domain model on the seed's own examples, libvirt's schema, round trips and comparison."""
+"""The domain model on the examples of libvirt's domain XML format documentation, libvirt's schema, round trips
+and comparison."""
 from __future__ import annotations
 
 import pytest
@@ -9,9 +10,9 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain import Declar
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain, removable_storage
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
 from tests.support.harness import SCHEMAS
-from tests.support.seeds import fix_seed_mac_quote, seed_domains, seed_interfaces
+from tests.support.source_documents import fix_format_mac_quote, format_domains, format_interfaces
 
-SEED_PV, SEED_LIFECYCLE, SEED_HVM, SEED_KVM, SEED_QEMU = seed_domains()
+FORMAT_PV, FORMAT_LIFECYCLE, FORMAT_HVM, FORMAT_KVM, FORMAT_QEMU = format_domains()
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +25,8 @@ def assert_valid(schema, domain):
     assert schema.validate(document), "%s\n%s" % (schema.error_log, domain.to_pretty_xml())
 
 
-def test_seed_xen_pv_example():
-    domain = Domain.from_user_xml(SEED_PV)
+def test_format_xen_pv_example():
+    domain = Domain.from_user_xml(FORMAT_PV)
     assert (domain.type, domain.name, domain.memory, domain.vcpu) == ("xen", "fc4", 131072, 1)
     assert (domain.os_type, domain.kernel, domain.initrd, domain.root) == (
         "linux", "/boot/vmlinuz-2.6.15-1.43_FC5guest", "/boot/initrd-2.6.15-1.43_FC5guest.img", "/dev/sda1")
@@ -37,17 +38,17 @@ def test_seed_xen_pv_example():
     assert (interface.type, interface.bridge, interface.mac, interface.script) == (
         "bridge", "xenbr0", "aa:00:00:00:00:11", "/etc/xen/scripts/vif-bridge")
     # The tty of a pty console is what the running guest got (virsh dumpxml): read, never configured.
-    assert Domain.from_xml(SEED_PV).consoles[0].tty == "/dev/pts/5"
+    assert Domain.from_xml(FORMAT_PV).consoles[0].tty == "/dev/pts/5"
     assert domain.consoles[0].tty is None and domain.consoles[0].element.tag == "console"
 
 
-def test_seed_lifecycle_snippet():
-    domain = Domain.from_user_xml(SEED_LIFECYCLE)
+def test_format_lifecycle_snippet():
+    domain = Domain.from_user_xml(FORMAT_LIFECYCLE)
     assert (domain.on_reboot, domain.on_poweroff, domain.on_crash) == ("restart", "destroy", "rename-restart")
 
 
-def test_seed_xen_hvm_example(domain_schema):
-    domain = Domain.from_user_xml(SEED_HVM)
+def test_format_xen_hvm_example(domain_schema):
+    domain = Domain.from_user_xml(FORMAT_HVM)
     assert domain.uuid == "4dea22b3-1d52-d8f3-2516-782e98ab3fa0"  # dashes added
     assert (domain.os_type, domain.loader, domain.boot) == ("hvm", "/usr/lib/xen/boot/hvmloader", ["hd"])
     assert domain.features == ["acpi", "apic", "pae"]
@@ -58,8 +59,8 @@ def test_seed_xen_hvm_example(domain_schema):
     assert_valid(domain_schema, domain)
 
 
-def test_seed_kvm_example(domain_schema):
-    domain = Domain.from_user_xml(SEED_KVM)
+def test_format_kvm_example(domain_schema):
+    domain = Domain.from_user_xml(FORMAT_KVM)
     assert (domain.type, domain.uuid) == ("kvm", "4dea24b3-1d52-d8f3-2516-782e98a23fa0")
     assert domain.interfaces[0].type == "user" and domain.interfaces[0].mac == "24:42:53:21:52:45"
     # port='-1' is libvirt's other spelling of autoport='yes', which libvirt stores without a port.
@@ -67,21 +68,21 @@ def test_seed_kvm_example(domain_schema):
     assert_valid(domain_schema, domain)
 
 
-def test_seed_qemu_example_has_the_network_typo():
+def test_format_qemu_example_has_the_network_typo():
     with pytest.raises(ModelError, match=r"<source name='default'/>.*<source network='default'/>"):
-        Domain.from_user_xml(SEED_QEMU)
+        Domain.from_user_xml(FORMAT_QEMU)
 
 
-def test_seed_qemu_example_with_the_typo_fixed(domain_schema):
-    domain = Domain.from_user_xml(SEED_QEMU.replace("<source name='default'/>", "<source network='default'/>"))
+def test_format_qemu_example_with_the_typo_fixed(domain_schema):
+    domain = Domain.from_user_xml(FORMAT_QEMU.replace("<source name='default'/>", "<source network='default'/>"))
     assert (domain.type, domain.os_arch, domain.os_machine, domain.boot) == ("qemu", "i686", "pc", ["cdrom"])
     assert (domain.memory, domain.current_memory, domain.vcpu) == (219200, 219200, 2)
     assert domain.interfaces[0].network == "default"
     assert_valid(domain_schema, domain)
 
 
-@pytest.mark.parametrize("example", seed_domains()[:1] + seed_domains()[2:4])
-def test_seed_examples_render_valid_and_round_trip(example, domain_schema):
+@pytest.mark.parametrize("example", format_domains()[:1] + format_domains()[2:4])
+def test_format_examples_render_valid_and_round_trip(example, domain_schema):
     domain = Domain.from_user_xml(example)
     assert_valid(domain_schema, domain)
     again = Domain.from_xml(domain.to_xml())
@@ -91,20 +92,20 @@ def test_seed_examples_render_valid_and_round_trip(example, domain_schema):
 KVM_WRAPPER = "<domain type='kvm'><name>n</name><memory>1024</memory><os><type>hvm</type></os><devices>%s</devices></domain>"
 
 
-@pytest.mark.parametrize("index", range(len(seed_interfaces())))
-def test_every_seed_interface(index, domain_schema):
-    snippet = seed_interfaces()[index]
+@pytest.mark.parametrize("index", range(len(format_interfaces())))
+def test_every_format_interface(index, domain_schema):
+    snippet = format_interfaces()[index]
     if "11:22:33:44:55:66:/>" in snippet:
         with pytest.raises(ModelError, match="not well-formed"):
             Domain.from_user_xml(KVM_WRAPPER % snippet)
         with pytest.raises(ModelError, match="not a MAC address"):
-            Domain.from_user_xml(KVM_WRAPPER % fix_seed_mac_quote(snippet))
+            Domain.from_user_xml(KVM_WRAPPER % fix_format_mac_quote(snippet))
         return
     domain = Domain.from_user_xml(KVM_WRAPPER % snippet)
     (interface,) = domain.interfaces
     assert interface.type in ("user", "network", "bridge", "ethernet", "mcast", "server", "client")
     if interface.type == "bridge":
-        assert interface.bridge == "br0"  # the seed's <source dev='br0'/> is libvirt's bridge='br0'
+        assert interface.bridge == "br0"  # the documentation's <source dev='br0'/> is libvirt's bridge='br0'
     if interface.type in ("mcast", "server", "client"):
         assert interface.port == 5558 and interface.address
     assert_valid(domain_schema, domain)
@@ -220,7 +221,7 @@ def test_current_memory_follows_memory_over_an_xml_template(memory, kib):
     """libvirt's QEMU example as an `xml` template - its <currentMemory> equals its <memory>, no balloon target -
     with `memory:` laid over it, larger or smaller: accepted, and currentMemory follows memory, for a new guest
     and for one defined from the same template before."""
-    template = SEED_QEMU.replace("<source name='default'/>", "<source network='default'/>")
+    template = FORMAT_QEMU.replace("<source name='default'/>", "<source network='default'/>")
     assert "<memory>219200</memory>" in template and "<currentMemory>219200</currentMemory>" in template
     declared = {"name": "QEmu-fedora-i686", "xml": template, "memory": memory}
     new = plan(declared)
@@ -345,7 +346,7 @@ def test_passwords_are_masked():
 
 
 def test_removable_storage_skips_media():
-    domain = Domain.from_user_xml(SEED_HVM)
+    domain = Domain.from_user_xml(FORMAT_HVM)
     assert removable_storage(domain) == ["/root/fv0"]
 
 
@@ -403,5 +404,5 @@ def test_device_identity_table():
             assert match_devices([kind(etree.fromstring(other_xml))], stored_devices) == {}, other_xml
     # Two declared devices never land on one stored device, and a kind the table does not know is never doubled.
     stored = [device_class("newkind")(etree.fromstring("<newkind a='1'/>"))]
-    declared = [device_class("newkind")(etree.fromstring("<newkind a='1'/>")) for _ in range(2)]
+    declared = [device_class("newkind")(etree.fromstring("<newkind a='1'/>")) for _copy in range(2)]
     assert match_devices(declared, stored) == {0: stored[0]}

@@ -37,6 +37,7 @@ def plan(params, current_xml=None):
     return NetworkPlan(declared, Network.from_xml(current_xml) if current_xml else None)
 
 
+@pytest.mark.corpus
 def test_the_corpus_is_there():
     assert len(CORPUS_NETWORKS) >= 50
 

@@ -1,5 +1,5 @@
 """The xenpv-win rules (pure logic): Windows versions, host release and architecture, every rule's
-problem, and rule 6 on real domain definitions (the seed's and libvirt's own test corpus)."""
+problem, and rule 6 on real domain definitions (the format documentation's and libvirt's own test corpus)."""
 from __future__ import annotations
 
 import re
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from ansible_collections.virt.libvirt.plugins.module_utils import _xenpv_rules as rules
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
-from tests.support.harness import CORPUS, SEEDS
-from tests.support.seeds import seed_domains
+from tests.support.harness import CORPUS
+from tests.support.source_documents import format_domains, source_document
 
 RHEL_5_1 = "Red Hat Enterprise Linux Server release 5.1 (Tikanga)"
 RHEL_5_2 = "Red Hat Enterprise Linux Server release 5.2 (Tikanga)"
@@ -23,9 +23,9 @@ CENTOS_5_2 = "CentOS release 5.2 (Final)"
 FEDORA = "Fedora release 8 (Werewolf)"
 
 
-def seed_supported_lines():
-    """The seed's list of supported Windows versions, exactly as written (with its en dashes)."""
-    text = (SEEDS / "xenpv-win-requirements.txt").read_text(encoding="utf-8")
+def red_hat_supported_lines():
+    """Red Hat's list of supported Windows versions, exactly as written (with its en dashes)."""
+    text = source_document("xenpv-win-requirements.txt").read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if re.match(r"^Windows .*\d\d-bit$", line.strip())]
 
 
@@ -56,8 +56,8 @@ def hvm_guest(name, disks, arch="x86_64", boot=("hd",), domain_type="xen", os_ty
 
 # -- rule 5: the Windows versions ------------------------------------------------------------------
 
-def test_the_seed_lists_eight_supported_versions_and_each_parses():
-    lines = seed_supported_lines()
+def test_red_hat_lists_eight_supported_versions_and_each_parses():
+    lines = red_hat_supported_lines()
     assert len(lines) == 8
     parsed = [rules.parse_windows(line, "os") for line in lines]
     assert [(p.key, p.arch_hint) for p in parsed] == [
@@ -89,7 +89,7 @@ def test_wordings_and_short_forms(text, key):
     assert rules.parse_windows(text, "os").key == key
 
 
-@given(st.sampled_from(seed_supported_lines()), st.randoms(use_true_random=False))
+@given(st.sampled_from(red_hat_supported_lines()), st.randoms(use_true_random=False))
 @settings(max_examples=200, deadline=None)
 def test_case_and_punctuation_do_not_matter(line, random):
     expected = rules.parse_windows(line, "os")
@@ -305,7 +305,7 @@ def test_unsupported_windows_and_impossible_architecture():
 
 # -- rule 6: the system disk -------------------------------------------------------------------------
 
-def test_seed_c_and_d_example():
+def test_red_hat_c_and_d_example():
     """C: on the emulated IDE disk, D: on the para-virtualized driver."""
     definition = hvm_guest("w", [("hda", "ide", "disk", None), ("xvdb", "xen", "disk", None)])
     evaluation = rules.evaluate(host(), guests({"name": "w", "os": "xp-sp3"}), definitions={"w": definition})
@@ -373,8 +373,8 @@ def test_every_problem_code_names_its_rule():
     assert set(rules.PROBLEM_RULES.values()) == {1, 2, 3, 4, 5, 6}
 
 
-def test_seed_xen_hvm_example_has_its_system_disk_on_ide():
-    hvm = [document for document in seed_domains() if "hvmloader" in document][0]
+def test_format_xen_hvm_example_has_its_system_disk_on_ide():
+    hvm = [document for document in format_domains() if "hvmloader" in document][0]
     report, problems, _notes = rules.check_definition(Domain.from_user_xml(hvm), "fv0", 32)
     assert problems == [] and report["hvm"] is True
     assert (report["system_disk"]["target"], report["system_disk"]["bus"]) == ("hda", "ide")
