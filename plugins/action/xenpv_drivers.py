@@ -57,11 +57,19 @@ class ActionModule(ActionBase):
 
     def _choose(self, module_args, params, task_vars):
         """("module", None) when the host can run the module, else ("raw", why not)."""
-        _style, shebang, _data, _path = self._configure_module(MODULE, dict(module_args), task_vars)
-        interpreter = interpreter_argv(shebang)
+        interpreter = interpreter_argv(self._module_shebang(module_args, task_vars))
         rc, stdout, stderr = self._host().run(probe_argv(interpreter))
         can_run, why = module_can_run(interpreter, rc, stdout, stderr, params)
         return ("module", None) if can_run else ("raw", why)
+
+    def _module_shebang(self, module_args, task_vars):
+        """The interpreter line Ansible would run the module with. ansible-core before 2.19 returns
+        (style, shebang, data, path) from _configure_module; 2.19 and later (the built module, path), the built
+        module carrying the shebang."""
+        configured = self._configure_module(MODULE, dict(module_args), task_vars)
+        if len(configured) == 2:
+            return configured[0].shebang
+        return configured[1]
 
     def _host(self):
         """The host, asked with commands, and the task's environment for the programs a module would start."""
