@@ -560,3 +560,30 @@ def test_bridge_name_taken_by_another_network(run_prefix, unique_name, libvirt_c
     assert network_xml(connection, existing) == existing_xml and network_xml(connection, owner) == owner_xml
     assert connection.networkLookupByName(owner).isActive() and link_exists(bridge)
     assert not run_module("network", isolated_network(owner, 6, bridge={"name": bridge}, state="active")).changed
+
+
+def test_storage_survives_a_daemon_restart(daemon, unique_name, tmp_path, libvirt_connection):
+    """A dir pool (autostart) and a qcow2 volume in it, converged, then the daemon restarts: the same tasks
+    change nothing after it (the pool is active again, the volume kept), and a volume deleted by hand while the
+    daemon was down is made again."""
+    pool = unique_name("fpool")
+    path = str(tmp_path / pool)
+    pool_params = {"uri": QEMU_URI, "name": pool, "type": "dir", "target": {"path": path}, "build": True,
+                   "state": "active", "autostart": True}
+    volume_params = {"uri": QEMU_URI, "pool": pool, "name": "disk.qcow2", "capacity": "16MiB", "format": "qcow2"}
+    try:
+        assert run_module("pool", pool_params).changed
+        assert run_module("volume", volume_params).changed
+        daemon.restart()
+        for params, module in ((pool_params, "pool"), (volume_params, "volume")):
+            again = run_module(module, params)
+            assert not again.failed and not again.changed, again
+        assert libvirt_connection(QEMU_URI).storagePoolLookupByName(pool).isActive()
+        daemon.stop()
+        os.remove(os.path.join(path, "disk.qcow2"))
+        daemon.start()
+        remade = run_module("volume", volume_params)
+        assert not remade.failed and remade["changes"] == ["volume"], remade
+        assert os.path.exists(os.path.join(path, "disk.qcow2"))
+    finally:
+        run_module("pool", {"uri": QEMU_URI, "name": pool, "state": "absent", "delete": True, "force": True})
