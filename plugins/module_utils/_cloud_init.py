@@ -36,8 +36,8 @@ def _text(value, option, cloud_config):
     return str(value)
 
 
-def seed_files(options, option, default_instance_id):
-    """The files of the seed from the ``cloud_init`` options, as bytes by file name. meta-data defaults to the
+def cloud_init_files(options, option, default_instance_id):
+    """The files of the cloud-init disk from the ``cloud_init`` options, as bytes by file name. meta-data defaults to the
     volume's instance id, user-data to an empty cloud-config."""
     files = {}
     for key, filename in FILES:
@@ -53,7 +53,7 @@ def seed_files(options, option, default_instance_id):
     return files
 
 
-def build_seed(files):
+def build_cloud_init_image(files):
     """The ISO image (bytes) holding ``files``, labelled ``cidata``."""
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, rock_ridge="1.09", vol_ident=LABEL)
@@ -65,7 +65,7 @@ def build_seed(files):
     return output.getvalue()
 
 
-def read_seed(image):
+def read_cloud_init_image(image):
     """The label and the files of a cloud-init image, or None when ``image`` is not an ISO 9660 filesystem."""
     iso = pycdlib.PyCdlib()
     try:

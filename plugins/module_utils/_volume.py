@@ -148,7 +148,7 @@ class DeclaredVolume:
         # A volume is removed whatever its content was made from: the file to upload may be gone by then.
         removing = self.state == "absent"
         self.upload = self._upload(params.get("upload")) if not removing else None
-        self.seed = self._seed(params.get("cloud_init")) if not removing else None
+        self.cloud_init = self._cloud_init_files(params.get("cloud_init")) if not removing else None
 
     def option(self, name):
         return self.prefix + name
@@ -189,10 +189,10 @@ class DeclaredVolume:
                 self.fields["format"], path, image_format), option=self.option("format"))
         return {"path": path, "size": os.path.getsize(path), "format": image_format}
 
-    def _seed(self, options):
+    def _cloud_init_files(self, options):
         if not options:
             return None
-        # Imported here: only a seed needs pycdlib, which may be missing where no task makes one.
+        # Imported here: only a cloud-init disk needs pycdlib, which may be missing where no task makes one.
         from ansible_collections.virt.libvirt.plugins.module_utils import _cloud_init  # pylint: disable=import-outside-toplevel
         missing = missing_library_message("pycdlib")
         if missing:
@@ -202,7 +202,7 @@ class DeclaredVolume:
                 raise ModelError("is the size and format of the cloud-init image cloud_init makes; omit it",
                                  option=self.option(key))
         instance_id = self.name.rsplit(".", 1)[0] if "." in self.name else self.name
-        return _cloud_init.seed_files(options, self.option("cloud_init"), instance_id)
+        return _cloud_init.cloud_init_files(options, self.option("cloud_init"), instance_id)
 
 
 class VolumeAdapter(Adapter):
@@ -285,7 +285,7 @@ class VolumeAdapter(Adapter):
         fields = declared.fields
         steps = {}
         declared_format = fields["format"] or (declared.base.format if declared.base is not None else None)
-        if declared_format and current.format and declared_format != current.format and declared.seed is None:
+        if declared_format and current.format and declared_format != current.format and declared.cloud_init is None:
             raise ModelError("the volume %s exists in format %s; libvirt cannot convert it to %s (create a new volume "
                              "with clone, or remove this one first)" % (declared.name, current.format, declared_format),
                              option=declared.option("format"))
@@ -305,12 +305,12 @@ class VolumeAdapter(Adapter):
                                  "would cut off its data)" % (describe_size(capacity), declared.name,
                                                               describe_size(current.capacity)),
                                  option=declared.option("capacity"))
-        if declared.seed is not None:
-            changed = self._seed_changes(handle, declared.seed)
+        if declared.cloud_init is not None:
+            changed = self._cloud_init_changes(handle, declared.cloud_init)
             for filename, before, after in changed:
                 tracker.add("cloud_init.%s" % filename, before, after)
             if changed:
-                steps["content"], steps["image"] = "seed", _seed_image(declared.seed)
+                steps["content"], steps["image"] = "cloud-init", _cloud_init_image(declared.cloud_init)
         elif declared.upload is not None and declared.force:
             before = self._volume_digest(handle)
             after = file_digest(declared.upload["path"])
@@ -339,8 +339,8 @@ class VolumeAdapter(Adapter):
             # format and virtual size from it when the pool is refreshed.
             values["format"], values["capacity"] = "raw", declared.upload["size"]
             values["allocation"] = 0
-        elif declared.seed is not None:
-            image = _seed_image(declared.seed)
+        elif declared.cloud_init is not None:
+            image = _cloud_init_image(declared.cloud_init)
             values["format"], values["capacity"] = "raw", len(image)
         if values.get("capacity") is None and desired.capacity is None:
             raise ModelError("is required to create the new volume %s (or give backing, clone, upload or cloud_init)"
@@ -349,11 +349,11 @@ class VolumeAdapter(Adapter):
             values["format"] = "raw"
         desired.apply({key: value for key, value in values.items() if value is not None}, DifferenceTracker())
         tracker = DifferenceTracker()
-        tracker.add("volume", None, "created (%s)" % desired.describe() if declared.seed is None else
+        tracker.add("volume", None, "created (%s)" % desired.describe() if declared.cloud_init is None else
                     "created (cloud-init disk)")
         return Plan(desired, tracker, create=True, clone_source=clone_source,
-                    content="seed" if declared.seed is not None else ("upload" if declared.upload else None),
-                    image=image if declared.seed is not None else None)
+                    content="cloud-init" if declared.cloud_init is not None else ("upload" if declared.upload else None),
+                    image=image if declared.cloud_init is not None else None)
 
     def _plan_unresolved(self, declared):
         desired = declared.base.copy() if declared.base is not None else Volume()
@@ -391,13 +391,13 @@ class VolumeAdapter(Adapter):
         self._download(handle, digest.update)
         return digest.hexdigest()
 
-    def _seed_changes(self, handle, files):
-        """(file, before, after) for each file of the seed that differs (sha256 digests: a seed may hold
-        secrets), or the label when the volume is no seed at all."""
+    def _cloud_init_changes(self, handle, files):
+        """(file, before, after) for each file of the cloud-init disk that differs (sha256 digests: it may hold
+        secrets), or the label when the volume is no cloud-init disk at all."""
         from ansible_collections.virt.libvirt.plugins.module_utils import _cloud_init  # pylint: disable=import-outside-toplevel
         chunks = []
         self._download(handle, chunks.append)
-        found = _cloud_init.read_seed(b"".join(chunks))
+        found = _cloud_init.read_cloud_init_image(b"".join(chunks))
         if found is None:
             return [("label", None, _cloud_init.LABEL)]
         label, stored = found
@@ -415,7 +415,7 @@ class VolumeAdapter(Adapter):
         stream.finish()
 
     def _write_content(self, converger, declared, handle, kind, image=None):
-        if kind == "seed":
+        if kind == "cloud-init":
             size = self.read(handle).capacity
             if size != len(image):
                 flags = libvirt.VIR_STORAGE_VOL_RESIZE_SHRINK if len(image) < size else 0
@@ -517,9 +517,9 @@ class _Unresolved(VirtLibvirtError):
     """A pool or volume the declaration names is missing or stopped (a warning in check mode)."""
 
 
-def _seed_image(files):
+def _cloud_init_image(files):
     from ansible_collections.virt.libvirt.plugins.module_utils import _cloud_init  # pylint: disable=import-outside-toplevel
-    return _cloud_init.build_seed(files)
+    return _cloud_init.build_cloud_init_image(files)
 
 
 def _is_local(connection):

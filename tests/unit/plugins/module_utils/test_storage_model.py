@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
-from ansible_collections.virt.libvirt.plugins.module_utils._cloud_init import build_seed, read_seed, seed_files
+from ansible_collections.virt.libvirt.plugins.module_utils._cloud_init import build_cloud_init_image, read_cloud_init_image, cloud_init_files
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
 from ansible_collections.virt.libvirt.plugins.module_utils._pool import DeclaredPool
@@ -117,7 +117,7 @@ def test_volume_declarations_refused_name_the_option(params, option, fragment):
 def test_a_volume_being_removed_needs_neither_its_file_nor_its_content():
     for content in ({"upload": "/nonexistent/file"}, {"cloud_init": {"user_data": "x"}}):
         declared = DeclaredVolume(dict({"name": "a", "pool": "p", "state": "absent"}, **content))
-        assert declared.upload is None and declared.seed is None
+        assert declared.upload is None and declared.cloud_init is None
 
 
 @pytest.mark.parametrize("params, option, fragment", [
@@ -142,9 +142,9 @@ def test_pool_options_win_over_the_document():
 
 
 def test_cloud_init_image_read_back_as_written():
-    files = seed_files({"user_data": {"users": [{"name": "ops"}]}, "network_config": "version: 2\n"},
-                       "cloud_init", "web1")
-    label, read = read_seed(build_seed(files))
+    files = cloud_init_files({"user_data": {"users": [{"name": "ops"}]}, "network_config": "version: 2\n"},
+                             "cloud_init", "web1")
+    label, read = read_cloud_init_image(build_cloud_init_image(files))
     assert label == "cidata" and read == files
     assert read["user-data"].startswith(b"#cloud-config\n") and read["meta-data"] == b"instance-id: web1\n"
-    assert read_seed(b"\0" * 65536) is None
+    assert read_cloud_init_image(b"\0" * 65536) is None
