@@ -18,6 +18,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     LibvirtConnection, concurrent_change_guard, converge_retrying_races, translate_libvirt_errors,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, VirtLibvirtError
 
 
 class Plan:
@@ -50,6 +51,7 @@ class Adapter:
         self.params = params
         self.prefix = prefix
         self.check_mode = False  # set by the Converger running the adapter
+        self.warnings = []  # reported with the result, and with an error after writes
 
     def option(self, name):
         """The option ``name`` as the task spells it (``volumes[2].capacity`` in the bulk form)."""
@@ -86,6 +88,12 @@ class Adapter:
     def document(self, model):
         """The text of a model in the diff."""
         return model.to_pretty_xml()
+
+    def definition_after(self, handle, plan):
+        """The model the diff shows after the run: read back when this run wrote it, else as planned."""
+        if handle is not None and plan.changed and not self.check_mode:
+            return self.read(handle)
+        return plan.desired
 
     def extra_result(self):
         """Keys the kind's result carries beyond the common ones."""
@@ -155,7 +163,7 @@ class Converger:
         self.check_mode = check_mode
         self.want_diff = want_diff
         self.tracker = DifferenceTracker()
-        self.done = []  # the changes written so far, reported even when a later write loses a race
+        self.done = []  # the changes written so far, reported even when a later write fails or loses a race
 
     def write(self, action, perform, fields, raced=None, option=None):
         """One write to libvirt: ``perform()`` unless in check mode. When it fails and ``raced()`` (which reads
@@ -167,8 +175,23 @@ class Converger:
         with concurrent_change_guard(raced or (lambda: False), self.done), \
                 translate_libvirt_errors(action, option=option):
             value = perform()
-        self.done.extend(field for field in fields if field not in self.done)
+        self.count_written(fields)
         return value
+
+    def count_written(self, fields):
+        """``fields`` were written (a write done outside ``write``, such as a shutdown awaited)."""
+        self.done.extend(field for field in fields if field not in self.done)
+
+    def failed_after_writes(self, error, earlier=()):
+        """``error`` carrying what this task wrote before it (``changed``, ``changes``, also from earlier
+        attempts that lost a race) and the warnings so far, so that a failed task does not say it changed
+        nothing."""
+        written = list(earlier) + [field for field in self.done if field not in earlier]
+        if written:
+            error.details.update(changed=True, changes=written)
+        if self.adapter.warnings:
+            error.details["warnings"] = list(error.details.get("warnings") or []) + list(self.adapter.warnings)
+        return error
 
     def run(self):
         adapter = self.adapter
@@ -188,9 +211,7 @@ class Converger:
             adapter.converge_autostart(self, declared, handle)
         result = self._result(adapter.describe(handle, plan, declared, self.check_mode))
         if self.want_diff:
-            written = handle is not None and plan.changed and not self.check_mode
-            after = adapter.read(handle) if written else plan.desired
-            result["diff"] = self._diff(declared.name, current, after)
+            result["diff"] = self._diff(declared.name, current, adapter.definition_after(handle, plan))
         return result
 
     def _absent(self, declared):
@@ -213,6 +234,8 @@ class Converger:
             self.adapter.RESULT_KEY: description,
         }
         result.update(self.adapter.extra_result())
+        if self.adapter.warnings:
+            result["warnings"] = list(self.adapter.warnings)
         return result
 
     def _diff(self, name, before, after):
@@ -226,9 +249,21 @@ class Converger:
 
 
 def converge(adapter_class, connection, params, check_mode, want_diff, prefix=""):
-    """Converge one object; when another client raced one of the writes, read and converge again."""
-    return converge_retrying_races(
-        lambda: Converger(adapter_class(connection, params, prefix), check_mode, want_diff).run())
+    """Converge one object; when another client raced one of the writes, read and converge again. A failure
+    says what the task wrote before it."""
+    earlier = []  # what attempts that lost a race to another run wrote
+
+    def attempt():
+        converger = Converger(adapter_class(connection, params, prefix), check_mode, want_diff)
+        try:
+            return converger.run()
+        except ConcurrentChange as race:
+            earlier.extend(field for field in race.done if field not in earlier)
+            raise
+        except VirtLibvirtError as error:
+            raise converger.failed_after_writes(error, earlier) from None
+
+    return converge_retrying_races(attempt)
 
 
 def run_module(adapter_class, params, check_mode, want_diff, bulk_option, noun, task_level_options, item_spec):

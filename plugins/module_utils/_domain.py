@@ -6,27 +6,22 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-import os
 import re
 import time
-from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
-# Changes to a running guest (_domain_live uses this module's identity and labels: module objects both ways).
-from ansible_collections.virt.libvirt.plugins.module_utils import _domain_live as live_changes
-from ansible_collections.virt.libvirt.plugins.module_utils._bulk import bulk_argument_spec, converge_items, item_argument_spec
+from ansible_collections.virt.libvirt.plugins.module_utils._bulk import bulk_argument_spec, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
-    libvirt, translate_libvirt_errors, translated_error,
+    is_libvirt_error, libvirt, translate_libvirt_errors,
 )
+from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, run_module
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
     CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, GENERATED_INTERFACE_PREFIXES,
     GRAPHICS_TYPES, INTERFACE_TYPES, LINK_STATES, MASK, POWER_STATE_NAMES, Console, Disk, Domain, Graphics, Interface,
-    Video, check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, removable_volumes,
-    secret_values_in_xml,
+    Video, check_unique_disk_targets, device_class, is_generated_interface_name, secret_values_in_xml,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 from ansible_collections.virt.libvirt.plugins.module_utils._options import argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
@@ -119,6 +114,7 @@ class DeclaredDomain:
 
     def __init__(self, params, prefix=""):
         self.prefix = prefix
+        self.state = params.get("state") or "present"
         self.purge_devices = bool(params.get("purge_devices"))
         fields = Domain.fields()
         self.name = fields["name"].normalize(params.get("name"), self._opt("name")) if params.get("name") else None
@@ -374,6 +370,10 @@ class DomainPlan:
         else:
             self.desired = Domain()
         self._build()
+
+    @property
+    def changed(self):
+        return self.tracker.changed
 
     def _build(self):
         declared, desired = self.declared, self.desired
@@ -885,16 +885,28 @@ def _apply_device_values(device, values, tracker, prefix, record):
             device.password = values["password"]
 
 
+# -- disks on storage volumes ----------------------------------------------------------------------
+def _disk_on_volume(values, item, option):
+    """``disks[].volume`` and ``disks[].pool``: a ``<disk type='volume'>`` whose source is a volume of a pool."""
+    volume, pool = item.get("volume"), item.get("pool")
+    values["source_volume"] = xm.TEXT.normalize(volume, option + ".volume") if volume else None
+    values["source_pool"] = xm.TEXT.normalize(pool, option + ".pool") if pool else None
+    if not volume and not pool:
+        return
+    if not (volume and pool):
+        raise ModelError("a disk on a storage volume needs both volume and pool",
+                         option=option + (".pool" if volume else ".volume"))
+    if values["source"] is not None:
+        raise ModelError("a disk's source is a path or a volume (volume and pool), not both", option=option + ".source")
+    if values["type"] not in (None, "volume"):
+        raise ModelError("is %s, but a disk on a storage volume has type volume" % values["type"],
+                         option=option + ".type")
+    values["type"] = "volume"
+
+
 # -- talking to libvirt ----------------------------------------------------------------------------
-
-
-def _lookup(connection, name):
-    try:
-        return connection.conn.lookupByName(name)
-    except libvirt.libvirtError as error:
-        if is_libvirt_error(error, libvirt.VIR_ERR_NO_DOMAIN):
-            return None
-        raise translated_error("looking up the guest %s" % name, error, option="name") from None
+# Power states in which the guest runs no longer.
+STOPPED = ("shutoff", "crashed")
 
 
 def _network_exists(connection, name):
@@ -946,153 +958,71 @@ def _undefine_flags(domain, definition, remove_nvram=False):
 def _wait_for_shutoff(domain, timeout):
     deadline = time.monotonic() + max(timeout, 0)
     while True:
-        if _power_state(domain) in ("shutoff", "crashed"):
+        if _power_state(domain) in STOPPED:
             return True
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.5)
 
 
-class DomainConverger:
-    """Brings one guest to its declared state and reports what it did (or would do)."""
+class DomainAdapter(Adapter):
+    """How the shared converger brings one guest to its declared state. The definition is written in one
+    ``defineXML``; on a running guest what libvirt can apply goes live and the rest is ``pending`` until a
+    restart (``_domain_live``); the state is a power state (running, paused, shutdown, destroyed), not
+    active/inactive; a new guest whose first start fails is undefined again; ``remove_storage`` deletes the
+    guest's disk images with it (``_domain_storage``)."""
 
-    def __init__(self, connection, params, check_mode, want_diff, prefix=""):
-        self.connection = connection
-        self.params = params
-        self.check_mode = check_mode
-        self.want_diff = want_diff
-        self.prefix = prefix
-        self.tracker = DifferenceTracker()
+    KIND = "domain"
+    NOUN = "guest"
+    RESULT_KEY = "domain"
+    HAS_ACTIVE_STATE = True
+    HAS_AUTOSTART = True
+
+    def __init__(self, connection, params, prefix=""):
+        super().__init__(connection, params, prefix)
+        self.before_xml = None  # the persistent definition as read (restored when a restart fails)
+        self.running_xml = None  # the running guest's document, when it runs
+        self.stored = None  # the definition as libvirt stores it after the write
+        self.created = False
+        self.power = "shutoff"  # the power state after the write (and a restart)
+        self.running = None  # the RunningGuest: what went live and what is pending
         self.restart_required = False
-        self.done = []  # the changes written so far, reported even when a later write fails or loses a race
-        self.warnings = []
+        self.removed_storage = None  # what remove_storage deleted (None: no guest was removed)
+        self.kept_storage = []
 
-    def _option(self, name):
-        return self.prefix + name
+    # -- declare, read, plan -----------------------------------------------------------------------------
+    def declare(self):
+        # With state absent the definition may come along (decommissioning flips state on the same
+        # declaration), but it must be valid: a bad one removes nothing.
+        timeout = self.params.get("shutdown_timeout")
+        if timeout is not None and timeout < 0:
+            raise ModelError("must be 0 or more seconds, got %d" % timeout, option=self.option("shutdown_timeout"))
+        return DeclaredDomain(self.params, self.prefix)
 
-    def _definition_now(self, name):
-        """The guest's persistent definition as libvirt holds it at this moment (None when undefined)."""
-        domain = _lookup(self.connection, name)
-        return _persistent_xml(domain) if domain is not None else None
+    def read(self, handle):
+        self.before_xml = _persistent_xml(handle)
+        return Domain.from_xml(self.before_xml)
 
-    def _power_changed_underneath(self, domain, power):
-        return lambda: _lookup(self.connection, domain.name()) is None or _power_state(domain) != power
-
-    def run(self):
-        params = self.params
-        shutdown_timeout = params.get("shutdown_timeout")
-        if shutdown_timeout is not None and shutdown_timeout < 0:
-            raise ModelError("must be 0 or more seconds, got %d" % shutdown_timeout,
-                             option=self._option("shutdown_timeout"))
-        state = params.get("state") or "present"
-        if state == "absent":
-            # The definition may come along (decommissioning flips state on the same declaration), but it must
-            # be valid: a bad one removes nothing.
-            name = DeclaredDomain(params, self.prefix).name
-            # Another run removing the same guest at once: whatever fails because it is gone is no error.
-            with concurrent_change_guard(lambda: _lookup(self.connection, name) is None, self.done):
-                return self._absent(name)
-        declared = DeclaredDomain(params, self.prefix)
-        domain = _lookup(self.connection, declared.name)
-        before_xml = _persistent_xml(domain) if domain is not None else None
-        current = Domain.from_xml(before_xml) if before_xml is not None else None
-        was_active = domain is not None and _power_state(domain) not in ("shutoff", "crashed")
-        running_xml = _live_xml(domain) if was_active else None
+    def plan(self, declared, current, handle):
+        if handle is not None and _power_state(handle) not in STOPPED:
+            self.running_xml = _live_xml(handle)
         # A declared document may have been read from the running guest: compare it with that too.
-        live = Domain.from_xml(running_xml) if was_active and declared.base is not None else None
-        self.warnings.extend(check_disk_volumes(self.connection, declared, self.check_mode))
+        live = Domain.from_xml(self.running_xml) if self.running_xml and declared.base is not None else None
+        if any(disk.get("source_volume") for disk in declared.devices.get("disks") or []):
+            from ansible_collections.virt.libvirt.plugins.module_utils._domain_storage import check_disk_volumes
+            self.warnings.extend(check_disk_volumes(self.connection, declared, self.check_mode))
         plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine,
                           host_arch=lambda: self.connection.capabilities().host_arch)
-        self.tracker.extend(plan.tracker)
         self._warn_about_missing_networks(declared)
-
-        defined = plan.tracker.changed and not self.check_mode
-        created = defined and domain is None
-        if defined:
-            action = "defining the guest %s" % declared.name
-            with concurrent_change_guard(lambda: self._definition_now(declared.name) != before_xml), \
-                    translate_libvirt_errors(action, option=self._option("xml") if declared.base is not None else None):
-                domain = self.connection.conn.defineXML(plan.desired.to_xml())
-            self.done.extend(plan.tracker.fields)
-        # The definition as libvirt stores it now: read back only when this run wrote it (one XMLDesc and
-        # one parse less per unchanged guest).
-        stored = Domain.from_xml(_persistent_xml(domain)) if defined else current
-        running = None
-        if was_active and state in ("present", "running", "paused"):
-            # What libvirt can apply to the running guest goes live; what it still lacks is pending.
-            running = live_changes.RunningGuest(domain, running_xml, self.check_mode).converge(
-                current, plan.desired if self.check_mode else stored, apply_live=params.get("live", True) is not False,
-                restart=bool(params.get("restart")))
-            self.restart_required = bool(running.pending)
-
-        power = _power_state(domain) if domain is not None else "shutoff"
-        if self.restart_required and params.get("restart"):
-            self._restart(domain, declared.name, power, before_xml)
-            power = "running"
-            self.restart_required = False
-            running.restarted()
-        try:
-            self._converge_power(domain, declared.name, state, power)
-        except ConcurrentChange:
-            raise
-        except VirtLibvirtError as error:
-            if not created:
-                raise
-            raise self._undefine_new_guest(domain, declared.name, stored, error) from None
-        self._converge_autostart(domain, params.get("autostart"))
-
-        result = {
-            "changed": self.tracker.changed,
-            "changes": self.tracker.fields,
-            "differences": _masked_differences(self.tracker),
-            "restart_required": self.restart_required,
-            "live_changes": running.applied if running is not None else [],
-            "pending": running.pending if running is not None else [],
-            "domain": self._describe(domain, plan.desired, state, stored),
-        }
-        if self.warnings:
-            result["warnings"] = list(self.warnings)
-        if self.want_diff:
-            result["diff"] = {
-                "before": current.to_masked_xml() if current is not None else "",
-                "after": plan.desired.to_masked_xml() if (domain is None or self.check_mode)
-                else stored.to_masked_xml(),
-                "before_header": "%s (persistent definition)" % declared.name,
-                "after_header": "%s (persistent definition)" % declared.name,
-            }
-        return result
-
-    def failed_after_writes(self, error, earlier=()):
-        """``error`` carrying what this task wrote before it (``changed``, ``changes``, also from earlier
-        attempts that lost a race) and its warnings, so that a failed task does not say it changed nothing."""
-        written = list(earlier) + [field for field in self.done if field not in earlier]
-        if written:
-            error.details.update(changed=True, changes=written)
-        if self.warnings:
-            error.details["warnings"] = list(error.details.get("warnings") or []) + self.warnings
-        return error
-
-    def _undefine_new_guest(self, domain, name, definition, error):
-        """A guest this task defined and could not start is undefined again, as the network module does with a
-        network whose first start fails: the task leaves nothing behind, and a rerun defines and starts it."""
-        try:
-            with translate_libvirt_errors("undefining the new guest %s again" % name):
-                domain.undefineFlags(_undefine_flags(domain, definition))
-        except VirtLibvirtError as undefine_error:
-            return VirtLibvirtError("%s. The new guest stays defined: %s" % (error.message, undefine_error.message),
-                                    option=error.option, libvirt_message=error.libvirt_message, **error.details)
-        self.done = []
-        return VirtLibvirtError("%s. The new guest was undefined again, so the task changed nothing"
-                                % error.message, option=error.option, libvirt_message=error.libvirt_message,
-                                **error.details)
+        return plan
 
     def _warn_about_missing_networks(self, declared):
         """libvirt defines a guest on a network that does not exist (it fails only when the guest starts):
         say so, naming the interface option."""
-        interfaces = [(self._option("interfaces[%d].network" % index), item["network"])
+        interfaces = [(self.option("interfaces[%d].network" % index), item["network"])
                       for index, item in enumerate(declared.devices["interfaces"] or []) if item["type"] == "network"]
         if declared.base is not None:
-            interfaces += [(self._option("xml: devices/interface[%d]" % (index + 1)), interface.network)
+            interfaces += [(self.option("xml: devices/interface[%d]" % (index + 1)), interface.network)
                            for index, interface in enumerate(declared.base.interfaces)
                            if interface.type == "network" and interface.network]
         for option, network in interfaces:
@@ -1101,345 +1031,209 @@ class DomainConverger:
                     "%s: the network %s does not exist on %s: libvirt accepts the definition, but the guest cannot "
                     "start until the network exists" % (option, network, self.connection.uri))
 
-    # -- power state ----------------------------------------------------------------------------
-    def _record_state(self, before, after):
-        self.tracker.add("state", before, after)
+    # -- write: the definition, live changes, a restart --------------------------------------------------
+    def write(self, converger, declared, plan, handle):
+        defined = plan.changed and not self.check_mode
+        self.created = defined and handle is None
+        if defined:
+            handle = converger.write(
+                "defining the guest %s" % declared.name, lambda: self.connection.conn.defineXML(plan.desired.to_xml()),
+                plan.tracker.fields, raced=lambda: self._definition_now(declared.name) != self.before_xml,
+                option=self.option("xml") if declared.base is not None else None)
+        # The definition as libvirt stores it now: read back only when this run wrote it (one XMLDesc and
+        # one parse less per unchanged guest).
+        self.stored = Domain.from_xml(_persistent_xml(handle)) if defined else plan.current
+        if self.running_xml is not None and declared.state in ("present", "running", "paused"):
+            # What libvirt can apply to the running guest goes live; what it still lacks is pending.
+            from ansible_collections.virt.libvirt.plugins.module_utils._domain_live import RunningGuest
+            self.running = RunningGuest(handle, self.running_xml, self.check_mode).converge(
+                plan.current, plan.desired if self.check_mode else self.stored,
+                apply_live=self.params.get("live", True) is not False, restart=bool(self.params.get("restart")))
+            self.restart_required = bool(self.running.pending)
+        self.power = _power_state(handle) if handle is not None else "shutoff"
+        if self.restart_required and self.params.get("restart"):
+            self._restart(converger, handle, declared.name)
+            self.power = "running"
+            self.restart_required = False
+            self.running.restarted()
+        return handle
 
-    def _converge_power(self, domain, name, state, power):
-        if state == "present":
-            return
-        active = power not in ("shutoff", "crashed")
-        if state == "running":
-            if power == "paused":
-                self._call(domain, "resuming", "resume", before=power, after="running")
-            elif not active:
-                self._call(domain, "starting", "create", before=power, after="running")
-        elif state == "paused":
-            if not active:
-                self._call(domain, "starting paused", "createWithFlags", libvirt.VIR_DOMAIN_START_PAUSED,
-                           before=power, after="paused")
-            elif power != "paused":
-                self._call(domain, "pausing", "suspend", before=power, after="paused")
-        elif state == "destroyed":
-            if active:
-                self._call(domain, "destroying", "destroy", before=power, after="shutoff")
-        elif state == "shutdown":
-            if active:
-                self._shutdown(domain, name, power)
+    def _definition_now(self, name):
+        """The guest's persistent definition as libvirt holds it at this moment (None when undefined)."""
+        domain = self.lookup_name(name)
+        return _persistent_xml(domain) if domain is not None else None
 
-    def _call(self, domain, action, method, *args, **states):
-        self._record_state(states["before"], states["after"])
-        if self.check_mode or domain is None:
-            return
-        with concurrent_change_guard(self._power_changed_underneath(domain, states["before"]), self.done), \
-                translate_libvirt_errors("%s the guest %s" % (action, domain.name())):
-            getattr(domain, method)(*args)
-        self.done.append("state")
+    def lookup_name(self, name):
+        return self.connection.lookup(self.KIND, name, option=self.option("name"))
 
-    def _shutdown(self, domain, name, power):
-        self._record_state(power, "shutoff")
+    def _restart(self, converger, domain, name):
         if self.check_mode:
+            converger.tracker.add("state", self.power, "running (restarted)")
             return
-        timeout = self.params.get("shutdown_timeout")
-        timeout = 120 if timeout is None else timeout
-        with concurrent_change_guard(self._power_changed_underneath(domain, power), self.done), \
-                translate_libvirt_errors("shutting down the guest %s" % name):
-            domain.shutdown()
-        if _wait_for_shutoff(domain, timeout):
-            self.done.append("state")
-            return
-        if not self.params.get("force"):
-            raise VirtLibvirtError(
-                "the guest %s did not shut down within %d seconds (shutdown_timeout); it may ignore ACPI "
-                "shutdown. Set force: true to power it off" % (name, timeout), option=self._option("shutdown_timeout"))
-        with concurrent_change_guard(self._power_changed_underneath(domain, power), self.done), \
-                translate_libvirt_errors("forcing off the guest %s" % name):
-            domain.destroy()
-        self.done.append("state")
-
-    def _restart(self, domain, name, power, before_xml):
-        if self.check_mode:
-            self._record_state(power, "running (restarted)")
-            return
-        if power not in ("shutoff", "crashed"):
+        if self.power not in STOPPED:
             try:
-                self._shutdown(domain, name, power)
-            except ConcurrentChange:
-                raise
+                self._shutdown(converger, domain, name, self.power)
             except VirtLibvirtError as error:
                 # The guest would not stop: put its old definition back, so the task changes nothing and a
                 # rerun (with force) sees the change again and restarts.
                 with translate_libvirt_errors("restoring the definition of %s after the failed restart" % name):
-                    self.connection.conn.defineXML(before_xml)
-                self.done = []
+                    self.connection.conn.defineXML(self.before_xml)
+                del converger.done[:]
                 raise VirtLibvirtError("%s. The guest's definition is left as it was" % error.message,
                                        option=error.option, libvirt_message=error.libvirt_message,
                                        **error.details) from None
-        with translate_libvirt_errors("starting the guest %s" % name):
-            domain.create()
-        self._record_state("shutoff", "running")
+        converger.write("starting the guest %s" % name, domain.create, ["state"])
+        converger.tracker.add("state", "shutoff", "running")
 
-    def _converge_autostart(self, domain, autostart):
-        if autostart is None:
-            return
-        current = False
-        if domain is not None:
-            with translate_libvirt_errors("reading autostart"):
-                current = bool(domain.autostart())
-        if current == autostart:
-            return
-        self.tracker.add("autostart", current, autostart)
-        if not self.check_mode:
-            with translate_libvirt_errors("setting autostart of %s" % domain.name(), option=self._option("autostart")):
-                domain.setAutostart(1 if autostart else 0)
-            self.done.append("autostart")
+    # -- power state -------------------------------------------------------------------------------------
+    def converge_state(self, converger, declared, handle):
+        try:
+            self._converge_power(converger, handle, declared.name, declared.state)
+        except VirtLibvirtError as error:
+            if not self.created:
+                raise
+            raise self._undefine_new_guest(converger, handle, declared.name, error) from None
 
-    # -- absent ---------------------------------------------------------------------------------
-    def _absent(self, name):
-        domain = _lookup(self.connection, name)
-        result = {"changed": False, "changes": [], "differences": [], "restart_required": False,
-                  "live_changes": [], "pending": [], "domain": {"name": name, "state": "absent"}}
+    def _converge_power(self, converger, domain, name, state):
+        power = self.power
+        active = power not in STOPPED
+        if state == "running":
+            if power == "paused":
+                self._call(converger, domain, "resuming", "resume", before=power, after="running")
+            elif not active:
+                self._call(converger, domain, "starting", "create", before=power, after="running")
+        elif state == "paused":
+            if not active:
+                self._call(converger, domain, "starting paused", "createWithFlags", libvirt.VIR_DOMAIN_START_PAUSED,
+                           before=power, after="paused")
+            elif power != "paused":
+                self._call(converger, domain, "pausing", "suspend", before=power, after="paused")
+        elif state == "destroyed":
+            if active:
+                self._call(converger, domain, "destroying", "destroy", before=power, after="shutoff")
+        elif state == "shutdown":
+            if active:
+                self._shutdown(converger, domain, name, power)
+
+    def _power_changed_underneath(self, domain, power):
+        return lambda: self.lookup_name(domain.name()) is None or _power_state(domain) != power
+
+    def _call(self, converger, domain, action, method, *args, **states):
+        converger.tracker.add("state", states["before"], states["after"])
         if domain is None:
-            return result
-        before = Domain.from_xml(_persistent_xml(domain))
-        removed_storage, kept_storage = [], []
-        if self.params.get("remove_storage"):
+            return  # check mode: the guest this run would define
+        converger.write("%s the guest %s" % (action, domain.name()), lambda: getattr(domain, method)(*args),
+                        ["state"], raced=self._power_changed_underneath(domain, states["before"]))
+
+    def _shutdown(self, converger, domain, name, power):
+        converger.tracker.add("state", power, "shutoff")
+        if self.check_mode:
+            return
+        timeout = self.params.get("shutdown_timeout")
+        timeout = 120 if timeout is None else timeout
+        converger.write("shutting down the guest %s" % name, domain.shutdown, [],
+                        raced=self._power_changed_underneath(domain, power))
+        if _wait_for_shutoff(domain, timeout):
+            converger.count_written(["state"])
+            return
+        if not self.params.get("force"):
+            raise VirtLibvirtError(
+                "the guest %s did not shut down within %d seconds (shutdown_timeout); it may ignore ACPI "
+                "shutdown. Set force: true to power it off" % (name, timeout), option=self.option("shutdown_timeout"))
+        converger.write("forcing off the guest %s" % name, domain.destroy, ["state"],
+                        raced=self._power_changed_underneath(domain, power))
+
+    def _undefine_new_guest(self, converger, domain, name, error):
+        """A guest this task defined and could not start is undefined again, as the network module does with a
+        network whose first start fails: the task leaves nothing behind, and a rerun defines and starts it."""
+        try:
+            with translate_libvirt_errors("undefining the new guest %s again" % name):
+                domain.undefineFlags(_undefine_flags(domain, self.stored))
+        except VirtLibvirtError as undefine_error:
+            return VirtLibvirtError("%s. The new guest stays defined: %s" % (error.message, undefine_error.message),
+                                    option=error.option, libvirt_message=error.libvirt_message, **error.details)
+        del converger.done[:]
+        return VirtLibvirtError("%s. The new guest was undefined again, so the task changed nothing"
+                                % error.message, option=error.option, libvirt_message=error.libvirt_message,
+                                **error.details)
+
+    # -- absent --------------------------------------------------------------------------------------
+    def remove(self, converger, declared, handle, before):
+        removal = None
+        remove_storage = bool(self.params.get("remove_storage"))
+        if remove_storage:
             # Decided before anything is removed: an image another guest uses is never deleted.
-            removed_storage, kept_storage = self._storage_to_remove(domain, before)
-        power = _power_state(domain)
-        if power not in ("shutoff", "crashed"):
-            self._call(domain, "destroying", "destroy", before=power, after="shutoff")
-        self.tracker.add("domain", "defined", None)
-        for path, _remover in removed_storage:
-            self.tracker.add("storage", path, None)
-        if self.params.get("remove_storage") and before.has_nvram():
-            self.tracker.add("nvram", before.element.findtext("os/nvram") or "defined", None)
-        if not self.check_mode:
-            with translate_libvirt_errors("reading the guest %s" % name):
-                persistent = domain.isPersistent()
-            if persistent:
-                flags = _undefine_flags(domain, before, remove_nvram=bool(self.params.get("remove_storage")))
-                with translate_libvirt_errors("undefining the guest %s" % name):
-                    domain.undefineFlags(flags)
-            self.done.append("domain")
-            for path, remover in removed_storage:
-                remover()
-                if "storage" not in self.done:
-                    self.done.append("storage")
-        result.update({"changed": True, "changes": self.tracker.fields,
-                       "differences": _masked_differences(self.tracker),
-                       "removed_storage": [path for path, _remover in removed_storage]})
-        if kept_storage:
-            result["kept_storage"] = kept_storage
-        if self.warnings:
-            result["warnings"] = list(self.warnings)
-        if self.want_diff:
-            result["diff"] = {"before": before.to_masked_xml(), "after": "",
-                              "before_header": "%s (persistent definition)" % name, "after_header": "(absent)"}
+            from ansible_collections.virt.libvirt.plugins.module_utils._domain_storage import StorageRemoval
+            removal = StorageRemoval(self.connection, handle, before, self.option("remove_storage"), self.warnings)
+        removable = removal.removable if removal is not None else []
+        power = _power_state(handle)
+        if power not in STOPPED:
+            self._call(converger, handle, "destroying", "destroy", before=power, after="shutoff")
+        converger.tracker.add("domain", "defined", None)
+        for path, _remover in removable:
+            converger.tracker.add("storage", path, None)
+        if remove_storage and before.has_nvram():
+            converger.tracker.add("nvram", before.element.findtext("os/nvram") or "defined", None)
+        self.removed_storage = [path for path, _remover in removable]
+        self.kept_storage = removal.kept if removal is not None else []
+        if self.check_mode:
+            return
+        with translate_libvirt_errors("reading the guest %s" % declared.name):
+            persistent = handle.isPersistent()
+        if persistent:
+            flags = _undefine_flags(handle, before, remove_nvram=remove_storage)
+            converger.write("undefining the guest %s" % declared.name, lambda: handle.undefineFlags(flags), [])
+        converger.count_written(["domain"])
+        for _path, remover in removable:
+            remover()
+            converger.count_written(["storage"])
+
+    # -- reporting ---------------------------------------------------------------------------------------
+    def document(self, model):
+        return model.to_masked_xml()
+
+    def definition_after(self, handle, plan):
+        return plan.desired if handle is None or self.check_mode else self.stored
+
+    def differences(self, tracker):
+        masked = []
+        for difference in tracker.as_list():
+            if difference["field"].endswith("password"):
+                difference = dict(difference, before=MASK if difference["before"] else None, after=MASK)
+            masked.append(difference)
+        return masked
+
+    def extra_result(self):
+        result = {
+            "restart_required": self.restart_required,
+            "live_changes": self.running.applied if self.running is not None else [],
+            "pending": self.running.pending if self.running is not None else [],
+        }
+        if self.removed_storage is not None:
+            result["removed_storage"] = self.removed_storage
+        if self.kept_storage:
+            result["kept_storage"] = self.kept_storage
         return result
 
-    def _storage_to_remove(self, domain, definition):
-        """The guest's writable disk images that exist and no other guest uses, each with the call that removes
-        it; and those another guest uses (``kept_storage``, also warned about), which are never removed."""
-        paths = removable_storage(definition)
-        volumes = removable_volumes(definition)
-        used_by = _disk_users(self.connection, domain) if paths or volumes else {}
-        removable, kept = [], []
-        for pool_name, volume_name in volumes:
-            # A disk on a storage volume is deleted through its pool, under the same rule as an image.
-            volume = self._volume_of(pool_name, volume_name)
-            if volume is None:
-                continue
-            label = "%s/%s" % (pool_name, volume_name)
-            with translate_libvirt_errors("reading the volume %s" % label, option=self._option("remove_storage")):
-                path = volume.path()
-            users = sorted(used_by.get(_same_file_key(self.connection, path), ()))
-            if users:
-                kept.append({"path": label, "used_by": users})
-                self.warnings.append("%s: the volume %s was kept: the guest%s %s use%s it" % (
-                    self._option("remove_storage"), label, "s" if len(users) > 1 else "", ", ".join(users),
-                    "" if len(users) > 1 else "s"))
-                continue
-            removable.append((label, self._volume_remover(volume, label)))
-        for path in paths:
-            users = sorted(used_by.get(_same_file_key(self.connection, path), ()))
-            if users:
-                kept.append({"path": path, "used_by": users})
-                self.warnings.append(
-                    "%s: the disk image %s was kept: the guest%s %s use%s it" % (
-                        self._option("remove_storage"), path, "s" if len(users) > 1 else "", ", ".join(users),
-                        "" if len(users) > 1 else "s"))
-                continue
-            remover = self._storage_remover(path)
-            if remover is not None:
-                removable.append((path, remover))
-        return removable, kept
-
-    def _volume_of(self, pool_name, volume_name):
-        option = self._option("remove_storage")
-        pool = self.connection.lookup("pool", pool_name, option=option)
-        return self.connection.lookup("volume", volume_name, parent=pool, option=option) if pool is not None else None
-
-    def _volume_remover(self, volume, label):
-        def delete_volume():
-            with translate_libvirt_errors("deleting the volume %s" % label, option=self._option("remove_storage")):
-                volume.delete(0)
-        return delete_volume
-
-    def _storage_remover(self, path):
-        """A call that deletes ``path`` (a storage volume, or a local file), or None when it does not exist."""
-        option = self._option("remove_storage")
-        try:
-            volume = self.connection.conn.storageVolLookupByPath(path)
-        except libvirt.libvirtError:
-            volume = None
-        if volume is not None:
-            def delete_volume():
-                with translate_libvirt_errors("deleting the storage volume %s" % path, option=option):
-                    volume.delete(0)
-            return delete_volume
-        if not _is_local_uri(self.connection.uri):
-            self.warnings.append("%s: the disk image %s was kept: it is in no storage pool, and the host is remote"
-                                 % (option, path))
-            return None
-        if not os.path.isfile(path):
-            return None  # nothing to remove: already gone, or not a regular file (a block device is kept)
-
-        def delete_file():
-            try:
-                os.remove(path)
-            except OSError as error:
-                raise VirtLibvirtError("removing the disk image %s failed: %s" % (path, error), option=option) from None
-        return delete_file
-
-    # -- reporting ------------------------------------------------------------------------------
-    def _describe(self, domain, desired, state, stored):
-        if domain is None:
+    def describe(self, handle, plan, declared, check_mode):
+        desired = plan.desired
+        if handle is None:
             return {"name": desired.name, "uuid": desired.uuid, "id": None,
-                    "state": "shutoff" if state != "running" else "running",
+                    "state": "shutoff" if declared.state != "running" else "running",
                     "autostart": bool(self.params.get("autostart")), "persistent": True,
                     "xml": desired.to_masked_xml(pretty=False)}
-        with translate_libvirt_errors("describing the guest %s" % domain.name()):
-            domain_id = domain.ID()
+        with translate_libvirt_errors("describing the guest %s" % handle.name()):
+            domain_id = handle.ID()
             info = {
-                "name": domain.name(),
-                "uuid": domain.UUIDString(),
+                "name": handle.name(),
+                "uuid": handle.UUIDString(),
                 "id": domain_id if domain_id >= 0 else None,
-                "state": _power_state(domain),
-                "autostart": bool(domain.autostart()),
-                "persistent": bool(domain.isPersistent()),
+                "state": _power_state(handle),
+                "autostart": bool(handle.autostart()),
+                "persistent": bool(handle.isPersistent()),
             }
-        info["xml"] = (desired if self.check_mode else stored).to_masked_xml(pretty=False)
+        info["xml"] = (desired if check_mode else self.stored).to_masked_xml(pretty=False)
         return info
-
-
-# -- disks on storage volumes ----------------------------------------------------------------------
-def _disk_on_volume(values, item, option):
-    """``disks[].volume`` and ``disks[].pool``: a ``<disk type='volume'>`` whose source is a volume of a pool."""
-    volume, pool = item.get("volume"), item.get("pool")
-    values["source_volume"] = xm.TEXT.normalize(volume, option + ".volume") if volume else None
-    values["source_pool"] = xm.TEXT.normalize(pool, option + ".pool") if pool else None
-    if not volume and not pool:
-        return
-    if not (volume and pool):
-        raise ModelError("a disk on a storage volume needs both volume and pool",
-                         option=option + (".pool" if volume else ".volume"))
-    if values["source"] is not None:
-        raise ModelError("a disk's source is a path or a volume (volume and pool), not both", option=option + ".source")
-    if values["type"] not in (None, "volume"):
-        raise ModelError("is %s, but a disk on a storage volume has type volume" % values["type"],
-                         option=option + ".type")
-    values["type"] = "volume"
-
-
-# Formats a volume disk must name in <driver type>: QEMU reads an unnamed one as raw (format probing is off).
-_IMAGE_FORMATS = ("qcow2", "qcow", "qed", "vmdk", "vpc", "vdi")
-
-
-def check_disk_volumes(connection, declared, check_mode):
-    """Every disk declared on a volume names a volume that exists, before anything is defined; the disk takes
-    the volume's image format when it declares none. In check mode a missing volume is a warning (a task
-    before this one may only have predicted creating it)."""
-    warnings = []
-    for index, disk in enumerate(declared.devices.get("disks") or []):
-        if disk.get("source_volume") is None:
-            continue
-        option = declared.prefix + "disks[%d]" % index
-        pool = connection.lookup("pool", disk["source_pool"], option=option + ".pool")
-        volume = None
-        if pool is not None:
-            with translate_libvirt_errors("reading the storage pool %s" % disk["source_pool"], option=option + ".pool"):
-                active = pool.isActive()
-            if active:
-                volume = connection.lookup("volume", disk["source_volume"], parent=pool, option=option + ".volume")
-        if volume is None:
-            message = "the volume %s does not exist in the storage pool %s%s" % (
-                disk["source_volume"], disk["source_pool"], "" if pool is not None else " (there is no such pool)")
-            if not check_mode:
-                raise VirtLibvirtError(message, option=option + ".volume")
-            warnings.append("%s: %s" % (option + ".volume", message))
-            continue
-        if disk.get("driver_type") is None:
-            with translate_libvirt_errors("reading the volume %s" % disk["source_volume"], option=option + ".volume"):
-                image = xm.parse_xml(volume.XMLDesc(0), "volume").find("target/format")
-            if image is not None and image.get("type") in _IMAGE_FORMATS:
-                disk["driver_type"] = image.get("type")
-    return warnings
-
-
-def _is_local_uri(uri):
-    return not urlparse(uri).netloc
-
-
-def _same_file_key(connection, path):
-    """``path`` as it is compared with other guests' disks: symbolic links resolved on a local host."""
-    path = os.path.normpath(path)
-    return os.path.realpath(path) if _is_local_uri(connection.uri) else path
-
-
-def _disk_users(connection, domain):
-    """Every file or device any other guest on the connection reads or writes (persistent or transient, its
-    definition and what it runs with, backing stores included), mapped to those guests' names."""
-    with translate_libvirt_errors("listing the guests"):
-        others = [other for other in connection.conn.listAllDomains(0) if other.UUID() != domain.UUID()]
-    users = {}
-    for other in others:
-        try:
-            documents = [other.XMLDesc(0)]
-            if other.isPersistent() and other.isActive():
-                documents.append(other.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-            name = other.name()
-        except libvirt.libvirtError as error:
-            if is_libvirt_error(error, libvirt.VIR_ERR_NO_DOMAIN):
-                continue  # removed since it was listed
-            raise translated_error("reading the guests' disks", error) from None
-        for document in documents:
-            for path in _disk_sources(connection, xm.parse_xml(document, "domain")):
-                users.setdefault(_same_file_key(connection, path), set()).add(name)
-    return users
-
-
-def _disk_sources(connection, element):
-    """The files and devices of a domain document's disks: sources, backing stores, and pool volumes."""
-    for source in element.iterfind("devices/disk//source"):
-        for attribute in ("file", "dev"):
-            if source.get(attribute):
-                yield source.get(attribute)
-        if source.get("pool") and source.get("volume"):
-            try:
-                yield connection.conn.storagePoolLookupByName(source.get("pool")).storageVolLookupByName(
-                    source.get("volume")).path()
-            except libvirt.libvirtError:
-                pass  # a pool or volume that does not exist holds no image of the guest being removed
-
-
-def _masked_differences(tracker):
-    masked = []
-    for difference in tracker.as_list():
-        if difference["field"].endswith("password"):
-            difference = dict(difference, before=MASK if difference["before"] else None, after=MASK)
-        masked.append(difference)
-    return masked
 
 
 # -- the module's entry point ----------------------------------------------------------------------
@@ -1467,38 +1261,12 @@ class DomainModule(VirtLibvirtModule):
         return super().secret_values(params) | domain_secret_values(params)
 
 
-def converge_domain(connection, params, check_mode, want_diff, prefix=""):
-    earlier = []  # what attempts that lost a race to another run wrote
-
-    def attempt():
-        converger = DomainConverger(connection, params, check_mode, want_diff, prefix)
-        try:
-            return converger.run()
-        except ConcurrentChange as race:
-            earlier.extend(field for field in race.done if field not in earlier)
-            raise
-        except VirtLibvirtError as error:
-            raise converger.failed_after_writes(error, earlier) from None
-
-    return converge_retrying_races(attempt)
-
-
-def run_domain_module(params, check_mode, want_diff):
-    """Converge the single guest (``name``) or every guest of ``domains`` over one connection."""
-    with LibvirtConnection(params.get("uri")) as connection:
-        if not params.get("domains"):
-            return converge_domain(connection, params, check_mode, want_diff)
-        return _converge_many(connection, params, check_mode, want_diff)
-
-
-_DOMAIN_ITEM_SPEC = item_argument_spec(DOMAIN_ITEM_SPEC)
-
 # Task-level options a bulk item inherits when it does not set them.
 _TASK_LEVEL_OPTIONS = ("state", "purge_devices", "restart", "live", "force", "shutdown_timeout", "remove_storage",
                        "autostart")
 
 
-def _converge_many(connection, params, check_mode, want_diff):
-    return converge_items(
-        params, "domains", "guest", _TASK_LEVEL_OPTIONS, _DOMAIN_ITEM_SPEC,
-        lambda item, prefix: converge_domain(connection, item, check_mode, want_diff, prefix))
+def run_domain_module(params, check_mode, want_diff):
+    """Converge the single guest (``name``) or every guest of ``domains`` over one connection."""
+    return run_module(DomainAdapter, params, check_mode, want_diff, "domains", "guest", _TASK_LEVEL_OPTIONS,
+                      item_argument_spec(DOMAIN_ITEM_SPEC))

@@ -732,6 +732,7 @@ class NetworkAdapter(Adapter):
         self.live_xml_read = None
         # The running guests a stop, restart or removal cuts off, and their interfaces plugged in again after.
         self.guests = GuestsOnNetwork(connection)
+        self.warnings = self.guests.warnings
 
     # -- declare, look up, read, plan -------------------------------------------------------------------
     def declare(self):
@@ -863,6 +864,7 @@ class NetworkAdapter(Adapter):
                 # A network this task defined and could not start is removed again: the task changes nothing.
                 try:
                     handle.undefine()
+                    del converger.done[:]
                 except libvirt.libvirtError:
                     pass
             raise self._explain_bridge_conflict(error) from None
@@ -896,8 +898,6 @@ class NetworkAdapter(Adapter):
     def extra_result(self):
         result = {"restart_required": self.restart_required, "live_updates": self.live_updates}
         result.update(self.guests.report())
-        if self.guests.warnings:
-            result["warnings"] = list(self.guests.warnings)
         return result
 
     def describe(self, handle, plan, declared, check_mode):

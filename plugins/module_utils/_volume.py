@@ -213,7 +213,6 @@ class VolumeAdapter(Adapter):
     def __init__(self, connection, params, prefix=""):
         super().__init__(connection, params, prefix)
         self.pool_handle = None
-        self.warnings = []
 
     def declare(self):
         return DeclaredVolume(self.params, self.prefix)
@@ -480,11 +479,8 @@ class VolumeAdapter(Adapter):
                             lambda: handle.resize(size, 0), ["capacity"], option=declared.option("capacity"))
         if plan.steps.get("content"):
             self._write_content(converger, declared, handle, plan.steps["content"], plan.steps.get("image"))
-            converger.done.extend(field for field in fields if field not in converger.done)
+            converger.count_written(fields)
         return handle
-
-    def extra_result(self):
-        return {"warnings": list(self.warnings)} if self.warnings else {}
 
     # -- absent --------------------------------------------------------------------------------------
     def remove(self, converger, declared, handle, before):
