@@ -182,6 +182,11 @@ class Converger:
         """``fields`` were written (a write done outside ``write``, such as a shutdown awaited)."""
         self.done.extend(field for field in fields if field not in self.done)
 
+    def forget_writes(self):
+        """What this run wrote was taken back (a new object that could not start, undefined again): a failure
+        from here on says the task changed nothing."""
+        del self.done[:]
+
     def failed_after_writes(self, error, earlier=()):
         """``error`` carrying what this task wrote before it (``changed``, ``changes``, also from earlier
         attempts that lost a race) and the warnings so far, so that a failed task does not say it changed

@@ -1078,7 +1078,7 @@ class DomainAdapter(Adapter):
                 # rerun (with force) sees the change again and restarts.
                 with translate_libvirt_errors("restoring the definition of %s after the failed restart" % name):
                     self.connection.conn.defineXML(self.before_xml)
-                del converger.done[:]
+                converger.forget_writes()
                 raise VirtLibvirtError("%s. The guest's definition is left as it was" % error.message,
                                        option=error.option, libvirt_message=error.libvirt_message,
                                        **error.details) from None
@@ -1152,7 +1152,7 @@ class DomainAdapter(Adapter):
         except VirtLibvirtError as undefine_error:
             return VirtLibvirtError("%s. The new guest stays defined: %s" % (error.message, undefine_error.message),
                                     option=error.option, libvirt_message=error.libvirt_message, **error.details)
-        del converger.done[:]
+        converger.forget_writes()
         return VirtLibvirtError("%s. The new guest was undefined again, so the task changed nothing"
                                 % error.message, option=error.option, libvirt_message=error.libvirt_message,
                                 **error.details)

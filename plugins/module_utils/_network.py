@@ -864,7 +864,7 @@ class NetworkAdapter(Adapter):
                 # A network this task defined and could not start is removed again: the task changes nothing.
                 try:
                     handle.undefine()
-                    del converger.done[:]
+                    converger.forget_writes()
                 except libvirt.libvirtError:
                     pass
             raise self._explain_bridge_conflict(error) from None

@@ -255,7 +255,7 @@ class PoolAdapter(Adapter):
                             ["build"], option=declared.option("build"))
         except VirtLibvirtError:
             if created:
-                _undefine_quietly(handle)
+                _undefine_quietly(converger, handle)
             raise
 
     # -- state ---------------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class PoolAdapter(Adapter):
         except VirtLibvirtError:
             if self.created:
                 # A pool this task defined and could not start is removed again: the task changes nothing.
-                _undefine_quietly(handle)
+                _undefine_quietly(converger, handle)
             raise
 
     def wanted_active(self, declared):
@@ -355,11 +355,13 @@ def _build_keeping_data(handle, flags):
             raise
 
 
-def _undefine_quietly(handle):
+def _undefine_quietly(converger, handle):
+    """Undefine a pool this task defined; when that fails, the original error says more."""
     try:
         handle.undefine()
     except libvirt.libvirtError:
-        pass  # the original error says more
+        return
+    converger.forget_writes()
 
 
 def run_pool_module(params, check_mode, want_diff):

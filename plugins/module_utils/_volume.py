@@ -469,6 +469,7 @@ class VolumeAdapter(Adapter):
                     # A volume this task created and could not fill is removed again: the task changes nothing.
                     try:
                         handle.delete(0)
+                        converger.forget_writes()
                     except libvirt.libvirtError:
                         pass
                     raise

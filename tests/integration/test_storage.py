@@ -387,3 +387,31 @@ def test_provision_and_decommission_playbooks_order_the_storage(
     assert removed.returncode == 0, removed.stdout[-5000:]
     assert guest not in conn.listDefinedDomains() and pool not in conn.listDefinedStoragePools() + conn.listStoragePools()
     assert not os.path.exists(path)
+
+
+def test_a_failure_after_a_write_says_what_was_written(qemu_uri, make_pool, image_dir, unique_name,
+                                                       libvirt_connection):
+    """The shared converger's rule for every kind: a task that fails after it wrote something reports
+    ``changed`` and what it wrote; one that took its write back (a new pool that cannot start, undefined
+    again) reports no change."""
+    conn = libvirt_connection(qemu_uri)
+    name = unique_name("nodir")
+    missing = os.path.join(image_dir, name, "not-made")
+    new = run_module("pool", {"uri": qemu_uri, "name": name, "type": "dir", "target": {"path": missing},
+                              "state": "active"})
+    assert new.failed and not new.get("changed") and "changes" not in new, new
+    assert "starting the storage pool %s failed" % name in new["msg"]
+    assert name not in conn.listDefinedStoragePools() + conn.listStoragePools()
+
+    name, path = make_pool("moved")
+    assert run_module("pool", {"uri": qemu_uri, "name": name, "state": "inactive"})["changes"] == ["state"]
+    moved = run_module("pool", {"uri": qemu_uri, "name": name, "type": "dir", "target": {"path": missing},
+                                "state": "active"})
+    assert moved.failed and moved["changed"] is True and moved["changes"] == ["target.path"], moved
+    pool = conn.storagePoolLookupByName(name)
+    assert "<path>%s</path>" % missing in pool.XMLDesc(0) and not pool.isActive()
+    # Nothing written this time: the same failure again is no change.
+    again = run_module("pool", {"uri": qemu_uri, "name": name, "type": "dir", "target": {"path": missing},
+                                "state": "active"})
+    assert again.failed and not again.get("changed"), again
+    run_module("pool", {"uri": qemu_uri, "name": name, "type": "dir", "target": {"path": path}})
