@@ -12,8 +12,6 @@ import time
 from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
-# Changes to a running guest (_domain_live uses this module's identity and labels: module objects both ways).
-from ansible_collections.virt.libvirt.plugins.module_utils import _domain_live as live_changes
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import bulk_argument_spec, converge_items, item_argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     LibvirtConnection, concurrent_change_guard, converge_retrying_races, is_libvirt_error,
@@ -30,6 +28,21 @@ from ansible_collections.virt.libvirt.plugins.module_utils._errors import Concur
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 from ansible_collections.virt.libvirt.plugins.module_utils._options import argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
+
+
+class _LiveChanges:
+    """Changes to a running guest (_domain_live), imported when a task first uses them: a task on a stopped or
+    missing guest never compiles that code. A module runs from a zip file, so each module_utils file it imports
+    is compiled again on every run (_domain_live uses this module's identity and labels: module objects both
+    ways)."""
+
+    def __getattr__(self, name):
+        from ansible_collections.virt.libvirt.plugins.module_utils import _domain_live  # pylint: disable=import-outside-toplevel
+
+        return getattr(_domain_live, name)
+
+
+live_changes = _LiveChanges()
 
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
 # Disks with media that come and go; one declared with no source has its medium ejected (source EMPTY_MEDIUM).
