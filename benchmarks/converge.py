@@ -2,6 +2,7 @@
 
     benchmarks/converge.py 10 50 200        # every row, for each N
     benchmarks/converge.py 50 --repeat 3    # every row three times, the median reported
+    benchmarks/converge.py --rows adhoc --adhoc-samples 20   # only the ad-hoc pair, 20 pairs
 
 Rows per N, all run by the same ansible-core from this script's own virtual environment
 (benchmarks/.venv: the ``ansible`` package from PyPI, which bundles community.libvirt):
@@ -11,6 +12,15 @@ Rows per N, all run by the same ansible-core from this script's own virtual envi
   single-loop     virt.libvirt.domain with ``name:``, looped over the N guests
   community-loop  community.libvirt.virt ``command: define`` with ``xml:``, looped over the N guests
 
+and once per run, whatever N:
+
+  adhoc           one ad-hoc ``ansible localhost -m ...`` call of each module on one defined guest:
+                  virt.libvirt.domain ``name=<guest> state=present`` (looks the guest up, reads and compares its
+                  definition, reports it) against community.libvirt.virt ``command=get_xml name=<guest>`` (looks
+                  it up, reads its definition, reports it), paired: --adhoc-samples pairs, the order alternating
+                  from pair to pair, after one pair that is not counted, medians of CPU and wall seconds
+                  (community.libvirt's half left out, with a note, when it is not installed)
+
 and, when asked for with ``--rows`` (not run by default), storage volumes instead of guests:
 
   volume-bulk            virt.libvirt.volume with ``volumes:`` (N raw 1 MiB volumes), one task
@@ -19,9 +29,9 @@ and, when asked for with ``--rows`` (not run by default), storage volumes instea
 
     benchmarks/converge.py 50 --rows ping,volume-bulk,volume-community-loop
 
-Each sample of a row is three runs: the first run (defines N guests), the identical re-run, and the re-run in
+Each sample of a per-N row is three runs: the first run (defines N guests), the identical re-run, and the re-run in
 check mode. Every guest is the same minimal KVM (QEMU without /dev/kvm) definition, defined and never started,
-named ``bench<6 hex>-<row>-n<N>s<sample>-<i>``; a row's guests are undefined after each sample, and every
+named ``bench<6 hex>-<row>-n<N>s<sample>-<i>`` (the adhoc row's one guest ``bench<6 hex>-adhoc``); a row's guests are undefined after each sample, and every
 guest of the run at exit (Ctrl-C and failures included). The volume rows use one dir pool of the run in
 /var/lib/libvirt/images, removed with its volumes at exit. The table goes to stdout, the raw numbers to
 benchmarks/results/ as JSON.
@@ -56,7 +66,11 @@ URI = "qemu:///system"
 
 GUEST_ROWS = ("ping", "bulk", "single-loop", "community-loop")
 VOLUME_ROWS = ("volume-bulk", "volume-community-loop")
-ROWS = GUEST_ROWS + VOLUME_ROWS
+# Measured once per run, not per N.
+ADHOC_ROW = "adhoc"
+ROWS = GUEST_ROWS + VOLUME_ROWS + (ADHOC_ROW,)
+DEFAULT_ROWS = GUEST_ROWS + (ADHOC_ROW,)
+ADHOC_SAMPLES = 10
 OUR_ROWS = ("ping", "bulk", "single-loop", "volume-bulk")
 # Rows cheap enough to sample several times by default; the loops take minutes at N=200.
 CHEAP_ROWS = ("ping", "bulk")
@@ -161,6 +175,26 @@ def guest_specs(prefix, count):
     return [{"name": "%s%d" % (prefix, index), "type": "kvm" if _kvm_usable() else "qemu", "memory": "128MiB",
              "vcpu": 1, "os": {"type": "hvm", "arch": platform.machine()}}
             for index in range(count)]
+
+
+def adhoc_guest_name(run_prefix):
+    return "%s-%s" % (run_prefix, ADHOC_ROW)
+
+
+def define_adhoc_guest(run_prefix):
+    """The adhoc row's guest: the rows' minimal definition, defined (never started) by the script itself, so
+    neither module's call defines anything."""
+    spec = dict(guest_specs("", 1)[0], name=adhoc_guest_name(run_prefix))
+    _libvirt, connection = _connect()
+    try:
+        connection.defineXML(
+            "<domain type='%s'><name>%s</name><memory unit='MiB'>%s</memory><vcpu>%d</vcpu>"
+            "<os><type arch='%s'>%s</type></os></domain>" % (
+                spec["type"], spec["name"], spec["memory"][:-len("MiB")], spec["vcpu"], spec["os"]["arch"],
+                spec["os"]["type"]))
+    finally:
+        connection.close()
+    return spec["name"]
 
 
 # The same guest as community.libvirt's users write it: a domain XML template.
@@ -332,6 +366,34 @@ class Runner:
         return {"wall_s": wall, "cpu_s": cpu, "changed": changed_guests(task_results[-1]["result"]),
                 "skipped": task_results[-1]["status"] == "skipped"}
 
+    def adhoc(self, module, module_args):
+        """One ad-hoc call, ``ansible localhost -m module -a module_args``: wall seconds, CPU seconds (counted as
+        for a playbook run) and whether the module reported a change."""
+        command = [str(self.python.parent / "ansible"), "localhost", "-i", str(self.inventory), "-m", module,
+                   "-a", module_args]
+        usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.monotonic()
+        process = subprocess.Popen(command, cwd=str(self.workdir), env=self.env(self.workdir / "results.jsonl"),
+                                   text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            output, errors = process.communicate()
+        except BaseException:
+            stop_process_group(process)
+            raise
+        wall = time.monotonic() - started
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+        # The ad-hoc output: "localhost | SUCCESS => {the result as JSON}".
+        status, _arrow, result = output.partition(" => ")
+        try:
+            result = json.loads(result)
+        except ValueError:
+            result = None
+        if process.returncode != 0 or "SUCCESS" not in status or not isinstance(result, dict):
+            raise BenchmarkError("ansible -m %s -a %r failed (rc=%d):\n%s%s" % (
+                module, module_args, process.returncode, output[-4000:], errors[-2000:]))
+        return {"wall_s": wall, "cpu_s": cpu, "changed": bool(result.get("changed"))}
+
 
 def stop_process_group(process, grace=10.0):
     """Interrupt ansible-playbook and everything it started, and wait until all of it has exited."""
@@ -455,6 +517,69 @@ def measure_volume_row(runner, workdir, row, count, run_prefix, sample):
     return runs
 
 
+# The adhoc row's pair: what each side does to the one guest, as (module, arguments).
+def adhoc_calls(guest):
+    return {
+        "virt.libvirt": ("virt.libvirt.domain", "name=%s state=present uri=%s" % (guest, URI)),
+        "community.libvirt": ("community.libvirt.virt", "command=get_xml name=%s uri=%s" % (guest, URI)),
+    }
+
+
+def measure_adhoc(runner, run_prefix, samples, sides):
+    """The adhoc row: ``samples`` pairs of ad-hoc calls on one guest, one call of each side per pair, the side
+    that goes first alternating from pair to pair (so that neither always runs on a warmer cache). A first pair
+    is not counted: it fills the caches both sides then use (libvirtd's, the page cache). The guest is
+    undefined after the last pair."""
+    guest = define_adhoc_guest(run_prefix)
+    calls = adhoc_calls(guest)
+    runs = {side: [] for side in sides}
+    try:
+        for side in sides:
+            runner.adhoc(*calls[side])
+        for sample in range(samples):
+            order = sides if sample % 2 == 0 else tuple(reversed(sides))
+            for side in order:
+                run = runner.adhoc(*calls[side])
+                if run["changed"]:
+                    raise BenchmarkError("the ad-hoc call of %s changed the guest %s" % (calls[side][0], guest))
+                runs[side].append(run)
+            print("  adhoc pair %-3d %s" % (sample, ", ".join(
+                "%s %.2f s cpu" % (side, runs[side][-1]["cpu_s"]) for side in sides)), flush=True)
+    finally:
+        undefine_guests(guest)
+    return {"guest": guest, "calls": {side: list(calls[side]) for side in sides}, "runs": runs}
+
+
+def summarise_adhoc(adhoc):
+    """Medians (and minimums) of each side's CPU and wall seconds; the ratio of ours to community.libvirt's, and
+    the median of the pairs' differences (ours minus theirs: what a slow spell on the machine disturbs least)."""
+    summary = {}
+    for side, runs in adhoc["runs"].items():
+        summary[side] = {"samples": len(runs), "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+                         "min_cpu_s": min(r["cpu_s"] for r in runs),
+                         "wall_s": statistics.median(r["wall_s"] for r in runs),
+                         "min_wall_s": min(r["wall_s"] for r in runs)}
+    if len(summary) == 2:
+        ours, community = summary["virt.libvirt"], summary["community.libvirt"]
+        summary["cpu_ratio"] = ours["cpu_s"] / community["cpu_s"]
+        summary["wall_ratio"] = ours["wall_s"] / community["wall_s"]
+        pairs = list(zip(adhoc["runs"]["virt.libvirt"], adhoc["runs"]["community.libvirt"]))
+        summary["cpu_difference_s"] = statistics.median(a["cpu_s"] - b["cpu_s"] for a, b in pairs)
+        summary["wall_difference_s"] = statistics.median(a["wall_s"] - b["wall_s"] for a, b in pairs)
+    return summary
+
+
+def format_adhoc_table(adhoc, summary):
+    header = ("form", "call", "pairs", "cpu s (median)", "cpu s (min)", "wall s (median)", "wall s (min)")
+    lines = []
+    for side, (module, module_args) in adhoc["calls"].items():
+        numbers = summary[side]
+        call = "%s %s" % (module, module_args.split(" uri=")[0].replace(adhoc["guest"], "<guest>"))
+        lines.append(("%s-%s" % (ADHOC_ROW, side), call, str(numbers["samples"]), "%.3f" % numbers["cpu_s"],
+                      "%.3f" % numbers["min_cpu_s"], "%.3f" % numbers["wall_s"], "%.3f" % numbers["min_wall_s"]))
+    return _render_table(header, lines)
+
+
 def has_community_virt_volume(python):
     """Whether the community.libvirt of ``python``'s environment has virt_volume (1.4.0 and later)."""
     found = subprocess.run([str(python), "-c", "import ansible_collections.community.libvirt.plugins.modules."
@@ -544,9 +669,17 @@ def format_cpu_table(rows_by_n):
     return _render_table(header, lines)
 
 
-def check_targets(rows_by_n):
+def check_targets(rows_by_n, adhoc_summary=None):
     """The issue's targets as (target, measured, met); a target needing an N or row not run is left out."""
     verdicts = []
+    if adhoc_summary and "cpu_ratio" in adhoc_summary:
+        ours, community = adhoc_summary["virt.libvirt"], adhoc_summary["community.libvirt"]
+        # Both the medians and the median of the pairs' differences: either alone can favour a side by chance.
+        verdicts.append(("ad-hoc call: virt.libvirt.domain's CPU seconds <= community.libvirt.virt's (%d pairs)"
+                         % ours["samples"], "%.2fx (medians %.3f s vs %.3f s; pairs' difference %+.3f s)" % (
+                             adhoc_summary["cpu_ratio"], ours["cpu_s"], community["cpu_s"],
+                             adhoc_summary["cpu_difference_s"]),
+                         ours["cpu_s"] <= community["cpu_s"] and adhoc_summary["cpu_difference_s"] <= 0))
     at_50 = rows_by_n.get(50, {})
     bulk = at_50.get("bulk")
     if bulk and "vs_community_first" in bulk:
@@ -579,14 +712,17 @@ def samples_for(row, repeat):
 
 
 def measure(args, runner, workdir, run_prefix):
-    """Every row for every N: the samples by N and row, and the guest definitions seen. Samples of a row
+    """Every per-N row for every N: the samples by N and row, and the guest definitions seen. Samples of a row
     interleave with the other rows' (ping, bulk, ping, bulk...) so that a slow spell on the machine does not
     land on one row only."""
     samples_by_n, shapes = {}, {}
+    rows = [row for row in args.rows if row != ADHOC_ROW]
+    if not rows:
+        return samples_by_n, shapes
     for count in args.counts:
-        samples = {row: [] for row in args.rows}
-        for sample in range(max(samples_for(row, args.repeat) for row in args.rows)):
-            for row in args.rows:
+        samples = {row: [] for row in rows}
+        for sample in range(max(samples_for(row, args.repeat) for row in rows)):
+            for row in rows:
                 if sample >= samples_for(row, args.repeat):
                     continue
                 runs, shape = measure_row(runner, workdir, row, count, run_prefix, sample)
@@ -610,17 +746,27 @@ def build_rows(samples_by_n):
     return rows_by_n
 
 
-def print_report(rows_by_n):
-    """Both tables and the targets' verdicts, on stdout; returns the verdicts."""
-    print("\nWall seconds (medians):\n")
-    print(format_table(rows_by_n))
-    print("\nCPU seconds of the same runs (ansible-playbook and its modules, not libvirtd):\n")
-    print(format_cpu_table(rows_by_n))
+def print_report(rows_by_n, adhoc=None):
+    """The tables and the targets' verdicts, on stdout; returns the verdicts."""
+    adhoc_summary = summarise_adhoc(adhoc) if adhoc else None
+    if rows_by_n:
+        print("\nWall seconds (medians):\n")
+        print(format_table(rows_by_n))
+        print("\nCPU seconds of the same runs (ansible-playbook and its modules, not libvirtd):\n")
+        print(format_cpu_table(rows_by_n))
+    if adhoc_summary:
+        print("\nAd-hoc calls on one guest, paired (ansible and its module, not libvirtd):\n")
+        print(format_adhoc_table(adhoc, adhoc_summary))
+        if "cpu_ratio" in adhoc_summary:
+            print("\nvirt.libvirt / community.libvirt: %.2fx CPU, %.2fx wall (medians); virt.libvirt minus "
+                  "community.libvirt, median of the pairs: %+.3f s CPU, %+.3f s wall" % (
+                      adhoc_summary["cpu_ratio"], adhoc_summary["wall_ratio"], adhoc_summary["cpu_difference_s"],
+                      adhoc_summary["wall_difference_s"]))
     baselines = ["N=%d: %.2f s" % (n, rows["ping"]["baseline_s"]) for n, rows in rows_by_n.items() if "ping" in rows]
     if baselines:
         print("\nping baseline (median of every ping run at that N; s per guest is measured from it): %s"
               % ", ".join(baselines))
-    verdicts = check_targets(rows_by_n)
+    verdicts = check_targets(rows_by_n, adhoc_summary)
     if verdicts:
         print()
         for target, measured, met in verdicts:
@@ -633,10 +779,12 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("counts", nargs="*", type=int, default=[10, 50, 200], metavar="N",
                         help="numbers of guests (default: 10 50 200)")
-    parser.add_argument("--rows", default=",".join(GUEST_ROWS),
-                        help="comma-separated rows to run, of %s (default: %s)" % (", ".join(ROWS), ",".join(GUEST_ROWS)))
+    parser.add_argument("--rows", default=",".join(DEFAULT_ROWS),
+                        help="comma-separated rows to run, of %s (default: %s)" % (", ".join(ROWS), ",".join(DEFAULT_ROWS)))
     parser.add_argument("--ours-only", action="store_true",
                         help="only ping, bulk and single-loop: community.libvirt is not needed")
+    parser.add_argument("--adhoc-samples", type=int, default=ADHOC_SAMPLES,
+                        help="pairs of ad-hoc calls in the adhoc row (default: %d)" % ADHOC_SAMPLES)
     parser.add_argument("--python", metavar="PATH",
                         help="use the ansible-core of this interpreter's environment instead of creating "
                              "benchmarks/.venv (it needs lxml and libvirt-python; community.libvirt for its row)")
@@ -655,8 +803,9 @@ def parse_args(argv):
         args.rows = [row for row in args.rows if row in OUR_ROWS]
     if not args.rows:
         parser.error("no rows to run")
-    if any(count < 1 for count in args.counts) or (args.repeat is not None and args.repeat < 1):
-        parser.error("N and --repeat must be at least 1")
+    if any(count < 1 for count in args.counts) or (args.repeat is not None and args.repeat < 1) \
+            or args.adhoc_samples < 1:
+        parser.error("N, --repeat and --adhoc-samples must be at least 1")
     args.counts = list(dict.fromkeys(args.counts))
     return args
 
@@ -670,7 +819,7 @@ def main(argv):
     if args.report:
         saved = json.loads(Path(args.report).read_text(encoding="utf-8"))
         print("run %s, %s: %s" % (saved["run"], saved["started"], json.dumps(saved["versions"])))
-        print_report(build_rows({int(n): samples for n, samples in saved["samples"].items()}))
+        print_report(build_rows({int(n): samples for n, samples in saved["samples"].items()}), saved.get("adhoc"))
         return 0
     if args.python:
         python = Path(args.python).absolute()
@@ -691,6 +840,10 @@ def main(argv):
         print("note: community.libvirt %s has no virt_volume (added in 1.4.0): the volume-community-loop row is "
               "left out" % found["community.libvirt"], flush=True)
         args.rows.remove("volume-community-loop")
+    adhoc_sides = ("virt.libvirt", "community.libvirt") if found["community.libvirt"] else ("virt.libvirt",)
+    if ADHOC_ROW in args.rows and not found["community.libvirt"]:
+        print("note: community.libvirt is not installed for %s: the adhoc row measures virt.libvirt only" % python,
+              flush=True)
     print("run %s: ansible-core %s (ansible %s, community.libvirt %s), libvirt %s, QEMU %s, %d CPUs, load %s"
           % (run_prefix, found["ansible-core"], found["ansible"], found["community.libvirt"], found["libvirt"],
              found["qemu"], os.cpu_count(), " ".join("%.2f" % load for load in os.getloadavg())), flush=True)
@@ -701,7 +854,10 @@ def main(argv):
         if volume_rows:
             make_bench_pool(run_prefix)
         with tempfile.TemporaryDirectory(prefix="virt-libvirt-bench-") as workdir:
-            samples_by_n, shapes = measure(args, Runner(workdir, python), workdir, run_prefix)
+            runner = Runner(workdir, python)
+            samples_by_n, shapes = measure(args, runner, workdir, run_prefix)
+            adhoc = measure_adhoc(runner, run_prefix, args.adhoc_samples, adhoc_sides) \
+                if ADHOC_ROW in args.rows else None
     finally:
         if volume_rows:
             delete_volumes(run_prefix, remove_pool=True)
@@ -710,7 +866,7 @@ def main(argv):
             print("removed %d guests left by an interrupted row" % leftovers, file=sys.stderr)
 
     rows_by_n = build_rows(samples_by_n)
-    verdicts = print_report(rows_by_n)
+    verdicts = print_report(rows_by_n, adhoc)
     if len(shapes) > 1:
         print("\nwarning: the rows defined different guests: %s" % list(shapes.values()), file=sys.stderr)
 
@@ -721,6 +877,7 @@ def main(argv):
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "rows": {str(n): rows for n, rows in rows_by_n.items()},
         "samples": {str(n): samples for n, samples in samples_by_n.items()},
+        "adhoc": adhoc, "adhoc_summary": summarise_adhoc(adhoc) if adhoc else None,
         "same_definition_in_every_row": len(shapes) <= 1,
         "targets": [{"target": target, "measured": measured, "met": met} for target, measured, met in verdicts],
     }

@@ -8,6 +8,10 @@ the running guests' tap devices fall off it; starting the network makes a new br
 them back. Each such interface is plugged in again with two live updates of the running guest: to a bridge
 interface on the network's bridge (libvirt moves the tap onto it), then back to what it was (the network
 takes the port again).
+
+The guest model is imported only once a network starts or stops: a module runs from a zip file, so each
+module_utils file it imports is compiled again on every run, and a network task that starts or stops nothing
+needs no guest.
 """
 from __future__ import annotations
 
@@ -19,7 +23,6 @@ from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as x
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     is_libvirt_error, libvirt, libvirt_error_text, translate_libvirt_errors, translated_error,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain, is_generated_interface_name
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import HOST_MODES, Network
 
 
@@ -48,6 +51,8 @@ class AttachedInterface:
 def attached_interfaces(connection, network_name, bridge_name):
     """Every interface of a running guest on the network: type network naming it, or type bridge on its
     bridge. Read from the running guests (a guest changed live counts as it runs)."""
+    from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain  # pylint: disable=import-outside-toplevel
+
     with translate_libvirt_errors("listing the running guests"):
         domains = connection.conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)
     found = []
@@ -186,6 +191,10 @@ def _replug(interface, network_name, bridge):
 
 def _as_configured(element):
     """The running interface as a device document: without what the network fills in while it runs."""
+    from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (  # pylint: disable=import-outside-toplevel
+        is_generated_interface_name,
+    )
+
     configured = copy.deepcopy(element)
     source = configured.find("source")
     if source is None:

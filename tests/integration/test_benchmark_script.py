@@ -92,3 +92,24 @@ def test_volume_row_counts_volumes_and_removes_its_pool(tmp_path, qemu_uri, libv
     connection = libvirt_connection(qemu_uri)
     assert not [p for p in connection.listAllStoragePools() if p.name().startswith(report["run"])]
     assert not os.path.exists("/var/lib/libvirt/images/%s-pool" % report["run"])
+
+
+def test_adhoc_row_calls_the_module_on_one_guest_and_removes_it(tmp_path, qemu_uri, libvirt_connection):
+    # The project's environment has no community.libvirt: the row measures our side only, and says so.
+    process = subprocess.run(
+        [sys.executable, str(SCRIPT), "--rows", "adhoc", "--adhoc-samples", "2", "--python", sys.executable,
+         "--results-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=str(REPO), check=False,
+    )
+    assert process.returncode == 0, process.stdout[-4000:] + process.stderr[-4000:]
+    report = json.loads(next(tmp_path.glob("converge-*.json")).read_text())
+    adhoc = report["adhoc"]
+    assert adhoc["guest"] == report["run"] + "-adhoc"
+    assert list(adhoc["runs"]) == ["virt.libvirt"]
+    runs = adhoc["runs"]["virt.libvirt"]
+    assert len(runs) == 2 and not any(run["changed"] for run in runs)
+    assert all(run["cpu_s"] > 0 and run["wall_s"] > 0 for run in runs)
+    assert report["adhoc_summary"]["virt.libvirt"]["samples"] == 2
+    assert "measures virt.libvirt only" in process.stdout and "| adhoc-virt.libvirt " in process.stdout
+    assert report["rows"] == {} and report["targets"] == []
+    assert _guests_with_prefix(libvirt_connection(qemu_uri), report["run"]) == []
