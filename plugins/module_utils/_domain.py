@@ -26,7 +26,6 @@ from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLi
 from ansible_collections.virt.libvirt.plugins.module_utils._options import argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
 
-
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
 # Disks with media that come and go; one declared with no source has its medium ejected (source EMPTY_MEDIUM).
 REMOVABLE_DEVICES = ("cdrom", "floppy")
