@@ -26,7 +26,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import 
     Video, check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, removable_volumes,
     secret_values_in_xml,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, InputError, ModelError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 from ansible_collections.virt.libvirt.plugins.module_utils._options import argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
@@ -123,22 +123,22 @@ class DeclaredDomain:
         fields = Domain.fields()
         self.name = fields["name"].normalize(params.get("name"), self._opt("name")) if params.get("name") else None
         if self.name is None:
-            raise ModelError("is required", option=self._opt("name"))
+            raise InputError("is required", option=self._opt("name"))
         self.base = Domain.from_user_xml(params["xml"], self._opt("xml")) if params.get("xml") else None
         if self.base is not None:
             if self.base.name and self.base.name != self.name:
-                raise ModelError("names the guest %r but the task's name is %r" % (self.base.name, self.name),
+                raise InputError("names the guest %r but the task's name is %r" % (self.base.name, self.name),
                                  option=self._opt("xml"))
         self.fields = normalize_options(DOMAIN_OPTIONS, params, Domain, self.prefix)
         # vcpu and max_vcpu are not fields of their own: with max_vcpu, vcpu is the number online (DomainPlan).
         self.vcpu = fields["vcpu"].normalize(params.get("vcpu"), self._opt("vcpu"))
         self.max_vcpu = fields["vcpu"].normalize(params.get("max_vcpu"), self._opt("max_vcpu"))
         if self.max_vcpu is not None and self.vcpu is not None and self.vcpu > self.max_vcpu:
-            raise ModelError("%d vCPUs online is more than max_vcpu (%d), the most the guest can have"
+            raise InputError("%d vCPUs online is more than max_vcpu (%d), the most the guest can have"
                              % (self.vcpu, self.max_vcpu), option=self._opt("vcpu"))
         numa_memory = self.base.numa_memory() if self.base is not None else None
         if numa_memory is not None and self.fields["memory"] not in (None, numa_memory):
-            raise ModelError("the NUMA cells of xml add up to %d KiB, and libvirt gives the guest what its cells add "
+            raise InputError("the NUMA cells of xml add up to %d KiB, and libvirt gives the guest what its cells add "
                              "up to; change the cells' memory in xml instead" % numa_memory, option=self._opt("memory"))
         self.devices = {}
         for kind, normalizer in (("disks", self._disk), ("interfaces", self._interface),
@@ -173,7 +173,7 @@ class DeclaredDomain:
             if values["device"] in REMOVABLE_DEVICES or (item.get("source") == "" and values["device"] is None):
                 values["source"] = EMPTY_MEDIUM
             elif item.get("source") == "":
-                raise ModelError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % values["device"],
+                raise InputError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % values["device"],
                                  option=self._opt("disks[%d].source" % index))
 
     def structured_only(self):
@@ -196,7 +196,7 @@ class DeclaredDomain:
             ("type", "type"), ("device", "device"), ("target", "target"), ("bus", "bus"),
             ("driver_name", "driver_name"), ("driver_type", "driver_type")))
         if values["target"] is None:
-            raise ModelError("is required", option=option + ".target")
+            raise InputError("is required", option=option + ".target")
         values["source"] = xm.TEXT.normalize(item["source"], option + ".source") if item.get("source") else None
         values["readonly"] = item.get("readonly")
         _disk_on_volume(values, item, option)
@@ -213,19 +213,19 @@ class DeclaredDomain:
                  "direct": ("source_dev",)}.get(kind, ())
         for field in needs:
             if values[field] is None:
-                raise ModelError("an interface of type %s needs %s" % (kind, "dev" if field == "source_dev" else field),
+                raise InputError("an interface of type %s needs %s" % (kind, "dev" if field == "source_dev" else field),
                                  option="%s.%s" % (option, "dev" if field == "source_dev" else field))
         for field in ("address", "ip"):
             if values[field] is not None:
                 _check_address(values[field], option + "." + field, hostname_allowed=field == "address")
         if is_generated_interface_name(values["target"]):
-            raise ModelError(
+            raise InputError(
                 "%r starts with %s, which libvirt keeps for the names it generates: it drops such a target from "
                 "the definition and picks its own when the guest starts. Choose another name (at most 15 "
                 "characters) or omit target" % (values["target"], "/".join(GENERATED_INTERFACE_PREFIXES)),
                 option=option + ".target")
         if kind == "mcast" and values["address"] and not _is_multicast(values["address"]):
-            raise ModelError("%s is not a multicast address (224.0.0.0/4); an mcast tunnel needs one"
+            raise InputError("%s is not a multicast address (224.0.0.0/4); an mcast tunnel needs one"
                              % values["address"], option=option + ".address")
         return values
 
@@ -248,7 +248,7 @@ class DeclaredDomain:
         values["password"] = item.get("password")
         if values["type"] == "vnc" and values["password"] is not None and len(values["password"]) > 8:
             # The VNC protocol's limit; libvirt refuses longer ones, so say it before touching the host.
-            raise ModelError("a VNC password is at most 8 characters, got %d" % len(values["password"]),
+            raise InputError("a VNC password is at most 8 characters, got %d" % len(values["password"]),
                              option=option + ".password")
         # libvirt's two spellings of "pick a free port": port -1 and autoport yes.
         if values["port"] == -1 or (values["autoport"] and values["port"] is None):
@@ -256,7 +256,7 @@ class DeclaredDomain:
             values["port"], values["autoport"] = None, True
         elif values["port"] is not None:
             if values["autoport"]:
-                raise ModelError("autoport: true conflicts with a fixed port %d" % values["port"],
+                raise InputError("autoport: true conflicts with a fixed port %d" % values["port"],
                                  option=option + ".autoport")
             values["autoport"] = False
         return values
@@ -266,7 +266,7 @@ def _check_unique_macs(macs, option):
     macs = [mac for mac in macs if mac]
     duplicates = sorted({mac for mac in macs if macs.count(mac) > 1})
     if duplicates:
-        raise ModelError("the MAC address %s is declared more than once" % duplicates[0], option=option)
+        raise InputError("the MAC address %s is declared more than once" % duplicates[0], option=option)
 
 
 _HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
@@ -283,7 +283,7 @@ def _check_address(value, option, hostname_allowed):
     looks_numeric = re.match(r"^[0-9.]+$", value) or ":" in value
     if hostname_allowed and not looks_numeric and len(value) <= 253 and _HOSTNAME.match(value):
         return
-    raise ModelError("%r is not an IPv4 or IPv6 address%s" % (value, " or a host name" if hostname_allowed else ""),
+    raise InputError("%r is not an IPv4 or IPv6 address%s" % (value, " or a host name" if hostname_allowed else ""),
                      option=option)
 
 
@@ -392,9 +392,9 @@ class DomainPlan:
         if declared.fields.get("uuid") and self.current is not None and self.current.uuid \
                 and declared.fields["uuid"] != self.current.uuid:
             if self.composing:
-                raise ModelError("%s conflicts with the uuid %s in xml" % (declared.fields["uuid"], self.current.uuid),
+                raise InputError("%s conflicts with the uuid %s in xml" % (declared.fields["uuid"], self.current.uuid),
                                  option=declared.prefix + "uuid")
-            raise ModelError("the guest %s exists with uuid %s; a guest's uuid cannot be changed (got %s)"
+            raise InputError("the guest %s exists with uuid %s; a guest's uuid cannot be changed (got %s)"
                              % (declared.name, self.current.uuid, declared.fields["uuid"]),
                              option=declared.prefix + "uuid")
         desired.apply(self._settle_machine(declared.fields), self.tracker)
@@ -447,7 +447,7 @@ class DomainPlan:
             option = "memory"
         else:
             option = "xml"
-        raise ModelError("the memory at start (current_memory, %d KiB) is more than the maximum memory (memory, "
+        raise InputError("the memory at start (current_memory, %d KiB) is more than the maximum memory (memory, "
                          "%d KiB)" % (desired.current_memory, desired.memory), option=declared.prefix + option)
 
     def _current_memory_follows_memory(self):
@@ -485,7 +485,7 @@ class DomainPlan:
     def _new_guest_defaults(self):
         desired, declared = self.desired, self.declared
         if desired.memory is None:
-            raise ModelError("is required to create the new guest %s" % declared.name,
+            raise InputError("is required to create the new guest %s" % declared.name,
                              option=declared.prefix + "memory")
         if desired.type is None:
             desired.type = "kvm"
@@ -532,7 +532,7 @@ class DomainPlan:
         if memory is not None and base_values.get("current_memory", 0) > memory:
             base_values["current_memory"] = memory  # as libvirt lowers it when it reads the document
         if base_values.get("uuid") and self.current.uuid and base_values["uuid"] != self.current.uuid:
-            raise ModelError("names uuid %s but the guest %s exists with uuid %s; a guest's uuid cannot change"
+            raise InputError("names uuid %s but the guest %s exists with uuid %s; a guest's uuid cannot change"
                              % (base_values["uuid"], self.declared.name, self.current.uuid),
                              option=self.declared.prefix + "xml")
         desired.apply(self._settle_machine(base_values), tracker)
@@ -864,7 +864,7 @@ def _apply_device_values(device, values, tracker, prefix, record):
     if isinstance(device, Disk):
         if values.get("source") == EMPTY_MEDIUM:
             if record and device.effective_device not in REMOVABLE_DEVICES:
-                raise ModelError("'' (no medium) is only for a cdrom or floppy, and %s is a %s"
+                raise InputError("'' (no medium) is only for a cdrom or floppy, and %s is a %s"
                                  % (device.target, device.effective_device), option=prefix + "source")
             if device.source is not None:  # ejected: the whole <source>, with what it says about the medium
                 scratch.add(prefix + "source", device.source, None)
