@@ -314,25 +314,11 @@ def _device_fields(device):
 
 
 def _merge_unmodelled(target_parent, declared_parent, modelled_tags, tracker, label):
-    """Merge children of ``declared_parent`` the model does not name into ``target_parent``.
-
-    libvirt adds defaults to what it stores, so a declared element counts as present when an element
-    of the current definition contains it (same attributes, text and children, plus anything more).
-    """
-    for declared in declared_parent:
-        if not isinstance(declared.tag, str) or declared.tag in modelled_tags:
-            continue
-        same_tag = [child for child in target_parent if child.tag == declared.tag]
-        if any(xm.element_contains(child, declared) for child in same_tag):
-            continue
-        replacement = _copy(declared)
-        if same_tag and declared_parent.tag != "devices":
-            target_parent.replace(same_tag[0], replacement)
-            tracker.add("%s%s" % (label, declared.tag), xm.describe_element(same_tag[0]),
-                        xm.describe_element(declared))
-        else:
-            target_parent.append(replacement)
-            tracker.add("%s%s" % (label, declared.tag), None, xm.describe_element(declared))
+    """Merge children of ``declared_parent`` the model does not name into ``target_parent`` (the guest's
+    top level, ``<os>``, a device and its typed children), each change labelled ``label`` and its tag
+    (``os.bootmenu``, ``disks[vda].iotune``)."""
+    xm.merge_unmodelled_children(target_parent, declared_parent, tracker, lambda child: label + child.tag,
+                                 owned=modelled_tags)
 
 
 def _copy(element):

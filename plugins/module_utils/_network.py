@@ -305,6 +305,8 @@ def options_from_document(network):
 _MODELLED_TOP_LEVEL = {"name", "uuid", "forward", "bridge", "mtu", "mac", "domain", "ip"}
 # Top-level elements that may repeat; a declared one is added beside the others, not in their place.
 _REPEATED_TOP_LEVEL = {"route", "portgroup"}
+# Children of <forward> an xml base lays over an existing network (its <interface>s are forward.dev's).
+_FORWARD_CHILDREN_MERGED = ("nat", "pf", "address", "driver")
 
 
 def host_label(address, host):
@@ -492,29 +494,17 @@ class NetworkPlan:
             if desired.element.get(name) != value:
                 self.tracker.add("@%s" % name, desired.element.get(name), value)
                 desired.element.set(name, value)
-        for declared in base.element:
-            if not isinstance(declared.tag, str) or declared.tag in _MODELLED_TOP_LEVEL:
-                continue
-            same_tag = [child for child in desired.element if child.tag == declared.tag]
-            if any(xm.element_contains(child, declared) for child in same_tag):
-                continue
-            replacement = copy.deepcopy(declared)
-            label = xm.describe_element(declared) if declared.tag in _REPEATED_TOP_LEVEL else declared.tag
-            if same_tag and declared.tag not in _REPEATED_TOP_LEVEL:
-                desired.element.replace(same_tag[0], replacement)
-                self.tracker.add(label, xm.describe_element(same_tag[0]), xm.describe_element(declared))
-            else:
-                desired.insert_child(desired.element, replacement, "")
-                self.tracker.add(label, None, xm.describe_element(declared))
+        xm.merge_unmodelled_children(
+            desired.element, base.element, self.tracker,
+            lambda child: xm.describe_element(child) if child.tag in _REPEATED_TOP_LEVEL else child.tag,
+            owned=_MODELLED_TOP_LEVEL, insert=lambda parent, element: desired.insert_child(parent, element, ""),
+            repeated=_REPEATED_TOP_LEVEL)
         base_forward, forward = base.element.find("forward"), desired.element.find("forward")
         if base_forward is not None and forward is not None:
-            for child in base_forward:
-                if isinstance(child.tag, str) and child.tag in ("nat", "pf", "address", "driver") and not any(
-                        xm.element_contains(existing, child) for existing in forward.findall(child.tag)):
-                    for existing in forward.findall(child.tag):
-                        forward.remove(existing)
-                    desired.insert_child(forward, copy.deepcopy(child), "forward")
-                    self.tracker.add("forward.%s" % child.tag, None, xm.describe_element(child))
+            xm.merge_unmodelled_children(
+                forward, base_forward, self.tracker, lambda child: "forward.%s" % child.tag,
+                owned={child.tag for child in base_forward if child.tag not in _FORWARD_CHILDREN_MERGED},
+                insert=lambda parent, element: desired.insert_child(parent, element, "forward"), replace_all=True)
 
     # -- checks of the result ---------------------------------------------------------------------
     def _check_desired(self):
@@ -593,24 +583,19 @@ def _merge_unmodelled_ip(ip, declared_element, record, label):
         if name not in owned and ip.element.get(name) != value:
             record.add("%s.@%s" % (label, name), ip.element.get(name), value)
             ip.element.set(name, value)
-    for child in declared_element:
-        if not isinstance(child.tag, str) or child.tag == "dhcp":
-            continue
-        if not any(xm.element_contains(existing, child) for existing in ip.element.findall(child.tag)):
-            for existing in ip.element.findall(child.tag):
-                ip.element.remove(existing)
-            ip.insert_child(ip.element, copy.deepcopy(child), "")
-            record.add("%s.%s" % (label, child.tag), None, xm.describe_element(child))
+    xm.merge_unmodelled_children(ip.element, declared_element, record, lambda child: "%s.%s" % (label, child.tag),
+                                 owned={"dhcp"}, insert=lambda parent, element: ip.insert_child(parent, element, ""),
+                                 replace_all=True)
     declared_dhcp, dhcp = declared_element.find("dhcp"), ip.element.find("dhcp")
-    for child in declared_dhcp if declared_dhcp is not None else ():
-        if not isinstance(child.tag, str) or child.tag in ("range", "host"):
-            continue
-        if dhcp is None or not any(xm.element_contains(e, child) for e in dhcp.findall(child.tag)):
-            dhcp = ip.ensure(("dhcp",))
-            for existing in dhcp.findall(child.tag):
-                dhcp.remove(existing)
-            ip.insert_child(dhcp, copy.deepcopy(child), "dhcp")
-            record.add("%s.dhcp.%s" % (label, child.tag), None, xm.describe_element(child))
+    if declared_dhcp is None:
+        return
+    if dhcp is None and any(isinstance(child.tag, str) and child.tag not in ("range", "host")
+                            for child in declared_dhcp):
+        dhcp = ip.ensure(("dhcp",))  # a declared child to add, and no <dhcp> to add it to yet
+    if dhcp is not None:
+        xm.merge_unmodelled_children(
+            dhcp, declared_dhcp, record, lambda child: "%s.dhcp.%s" % (label, child.tag), owned={"range", "host"},
+            insert=lambda parent, element: ip.insert_child(parent, element, "dhcp"), replace_all=True)
 
 
 # -- live static hosts -----------------------------------------------------------------------------
