@@ -21,20 +21,19 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
-    CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, GENERATED_INTERFACE_PREFIXES,
-    GRAPHICS_TYPES, INTERFACE_TYPES, LINK_STATES, MASK, POWER_STATE_NAMES, Console, Disk, Domain, Graphics, Interface,
-    Video, check_unique_disk_targets, device_class, is_generated_interface_name, removable_storage, removable_volumes,
-    secret_values_in_xml,
+    CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, EMPTY_MEDIUM,
+    GENERATED_INTERFACE_PREFIXES, GRAPHICS_TYPES, INTERFACE_TYPES, LINK_STATES, MASK, POWER_STATE_NAMES,
+    REMOVABLE_DEVICES, Console, Disk, Domain, Graphics, Interface, Video, check_unique_disk_targets, device_class,
+    is_generated_interface_name, removable_storage, removable_volumes, secret_values_in_xml,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, InputError, ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import (
+    ConcurrentChange, InputError, ModelError, VirtLibvirtError,
+)
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 from ansible_collections.virt.libvirt.plugins.module_utils._options import argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
 
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
-# Disks with media that come and go; one declared with no source has its medium ejected (source EMPTY_MEDIUM).
-REMOVABLE_DEVICES = ("cdrom", "floppy")
-EMPTY_MEDIUM = ""
 
 # The features a new x86 HVM guest gets when it declares none, as virt-install gives them.
 X86_HVM_FEATURES = ("acpi", "apic")
@@ -147,12 +146,13 @@ class DeclaredDomain:
             if items is None:
                 self.devices[kind] = None
                 continue
-            self.devices[kind] = [normalizer(item or {}, self._opt("%s[%d]" % (kind, index)))
-                                  for index, item in enumerate(items)]
+            options = [self._opt("%s[%d]" % (kind, index)) for index in range(len(items))]
+            self.devices[kind] = [DEVICE_CLASSES[kind].from_options(normalizer(item or {}, option), option)
+                                  for item, option in zip(items, options)]
         if self.devices["disks"]:
             check_unique_disk_targets(self.devices["disks"], self._opt("disks"))
             self._empty_media(params["disks"])
-        _check_unique_macs([i["mac"] for i in self.devices["interfaces"] or []], self._opt("interfaces"))
+        _check_unique_macs([i.mac for i in self.devices["interfaces"] or []], self._opt("interfaces"))
         if self.base is not None:
             # libvirt defines a guest with two NICs of one MAC; it fails only when the guest starts.
             # A virtio failover pair (<teaming>) shares its MAC by design.
@@ -165,16 +165,15 @@ class DeclaredDomain:
     def _empty_media(self, items):
         """A CD-ROM or floppy declared with no medium (``source`` null or omitted, or ``source: ''``) is
         ejected: its source is EMPTY_MEDIUM, not "not declared"."""
-        for index, item in enumerate(items):
+        for item, disk in zip(items, self.devices["disks"]):
             item = item or {}
-            values = self.devices["disks"][index]
             if any(item.get(key) for key in ("source", "volume", "pool")):
                 continue
-            if values["device"] in REMOVABLE_DEVICES or (item.get("source") == "" and values["device"] is None):
-                values["source"] = EMPTY_MEDIUM
+            if disk.device in REMOVABLE_DEVICES or (item.get("source") == "" and disk.device is None):
+                disk["source"] = EMPTY_MEDIUM
             elif item.get("source") == "":
-                raise InputError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % values["device"],
-                                 option=self._opt("disks[%d].source" % index))
+                raise InputError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % disk.device,
+                                 option=disk.option + ".source")
 
     def structured_only(self):
         """The same declaration without its xml base."""
@@ -574,7 +573,7 @@ class DomainPlan:
     def _change_modelled_device(self, stored, declared, label):
         """Set the declared fields, attributes and child elements on the stored device, keeping what libvirt
         added to it (PCI address, driver, alias)."""
-        _apply_device_values(stored, _device_fields(declared), self.tracker, label + ".", record=True)
+        stored.apply_options(_device_fields(declared), self.tracker, label + ".")
         owned = {f.attr for f in type(stored).fields().values() if f.attr and not f.steps}
         for name, before, after in _merge_attributes(stored.element, declared.element, owned):
             self.tracker.add("%s.@%s" % (label, name), before, after)
@@ -618,7 +617,8 @@ class DomainPlan:
         """Structured options (``disks``, ``interfaces`` ...): each item becomes a device, matched with the
         stored ones by identity like a device of a document."""
         existing = self.desired.devices_of(kind)
-        declared_devices = [_device_from_options(kind, item) for item in items]
+        # Copies: a declaration is laid over the xml first, then over the guest (two plans, two documents).
+        declared_devices = [item.copy() for item in items]
         matches = match_devices(declared_devices, existing)
         for index, item in enumerate(items):
             device = matches.get(index)
@@ -627,7 +627,7 @@ class DomainPlan:
                 self.desired.add_device(declared_devices[index])
                 self.tracker.add(label, None, declared_devices[index].describe())
             else:
-                _apply_device_values(device, item, self.tracker, label + ".", record=True)
+                device.apply_options(item.options, self.tracker, label + ".")
         if self.declared.purge_devices:
             matched = {id(device.element) for device in matches.values()}
             for device in existing:
@@ -828,47 +828,6 @@ def _device_label(device, index):
     if kind is None:
         return "devices.%s[%s]" % (device.TAG, identity) if identity else "devices.%s" % device.TAG
     return "%s[%s]" % (kind, identity if identity is not None else index)
-
-
-def _device_from_options(kind, values):
-    """A new device of ``kind`` built from its structured options (already normalised)."""
-    device = DEVICE_CLASSES[kind]()
-    _apply_device_values(device, values, DifferenceTracker(), "", record=False)
-    return device
-
-
-def _apply_device_values(device, values, tracker, prefix, record):
-    scratch = tracker if record else DifferenceTracker()
-    plain = {k: v for k, v in values.items() if k not in ("source", "readonly", "password")}
-    if isinstance(device, Disk) and plain.get("type") and device.type != plain["type"]:
-        # Moving between file and block: carry the source over to the right attribute.
-        source = device.source
-        device.apply({"type": plain.pop("type")}, scratch, prefix)
-        if source is not None and values.get("source") is None:
-            device.source = source
-    device.apply(plain, scratch, prefix)
-    if isinstance(device, Disk):
-        if values.get("source") == EMPTY_MEDIUM:
-            if record and device.effective_device not in REMOVABLE_DEVICES:
-                raise InputError("'' (no medium) is only for a cdrom or floppy, and %s is a %s"
-                                 % (device.target, device.effective_device), option=prefix + "source")
-            if device.source is not None:  # ejected: the whole <source>, with what it says about the medium
-                scratch.add(prefix + "source", device.source, None)
-                device.element.remove(device.element.find("source"))
-        elif values.get("source") is not None and device.source != values["source"]:
-            scratch.add(prefix + "source", device.source, values["source"])
-            device.source = values["source"]
-        if values.get("readonly") is not None and device.readonly != values["readonly"]:
-            scratch.add(prefix + "readonly", device.readonly, values["readonly"])
-            device.readonly = values["readonly"]
-    if isinstance(device, Graphics):
-        if values.get("autoport"):
-            # Ports are picked at each start: a fixed port or a picked one left in the definition is not kept.
-            device.element.attrib.pop("port", None)
-            device.element.attrib.pop("tlsPort", None)
-        if values.get("password") is not None and device.password != values["password"]:
-            scratch.add(prefix + "password", MASK if device.password else None, MASK)
-            device.password = values["password"]
 
 
 # -- talking to libvirt ----------------------------------------------------------------------------
