@@ -9,7 +9,7 @@ import collections
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import argument_errors
 
 try:
@@ -42,10 +42,10 @@ def item_argument_spec(single_spec):
 
 def _validated(validator, item, prefix):
     if not isinstance(item, dict):
-        raise ModelError("must be a dictionary of options, got %s" % type(item).__name__, option=prefix[:-1])
+        raise InputError("must be a dictionary of options, got %s" % type(item).__name__, option=prefix[:-1])
     checked = validator.validate(item)
     if checked.error_messages:
-        raise ModelError("; ".join(_item_error_messages(checked)), option=prefix[:-1])
+        raise InputError("; ".join(_item_error_messages(checked)), option=prefix[:-1])
     return checked.validated_parameters
 
 
@@ -77,7 +77,7 @@ def converge_items(params, option, noun, task_level_options, item_spec, converge
     names = collections.Counter(item.get("name") for item in items if isinstance(item, dict))
     duplicates = sorted(name for name, count in names.items() if count > 1 and name is not None)
     if duplicates:
-        raise ModelError("the %s %s is listed more than once" % (noun, duplicates[0]), option=option)
+        raise InputError("the %s %s is listed more than once" % (noun, duplicates[0]), option=option)
     results, failed = [], []
     for index, item in enumerate(items):
         prefix = "%s[%d]." % (option, index)

@@ -11,7 +11,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, LibvirtConnection, libvirt, translate_libvirt_errors,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import DOMAIN_TYPES
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError
 
 FACT_NAME = "libvirt_capabilities"
 
@@ -180,14 +180,14 @@ def _node_facts(connection):
 def gather_domain_capabilities(connection, capabilities, request):
     arch = request.get("arch") or capabilities.host_arch
     if not arch:
-        raise ModelError("libvirt reports no host architecture; set domain_capabilities.arch",
+        raise InputError("libvirt reports no host architecture; set domain_capabilities.arch",
                          option="domain_capabilities.arch")
     if request.get("virttype"):
         virttypes = [request["virttype"]]
     else:
         virttypes = capabilities.domain_types_for(arch)
         if not virttypes:
-            raise ModelError("the host offers no guests of architecture %r; it offers: %s"
+            raise InputError("the host offers no guests of architecture %r; it offers: %s"
                              % (arch, ", ".join(capabilities.guest_arches) or "none"),
                              option="domain_capabilities.arch")
     gathered = {}
@@ -235,7 +235,7 @@ def run_capabilities_facts_module(params):
     """Gather the facts; never changes anything, so check mode needs nothing special."""
     request = params.get("domain_capabilities")
     if params.get("read_only") and request is not None:
-        raise ModelError("cannot be used with domain_capabilities: libvirt refuses domain capabilities on "
+        raise InputError("cannot be used with domain_capabilities: libvirt refuses domain capabilities on "
                          "a read-only connection", option="read_only")
     with LibvirtConnection(params.get("uri"), read_only=bool(params.get("read_only"))) as connection:
         facts = gather_facts(connection, request)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError
 
 try:
     import pycdlib
@@ -31,7 +31,7 @@ def _text(value, option, cloud_config):
         text = json.dumps(value, indent=2, sort_keys=True) + "\n"
         return ("#cloud-config\n" + text) if cloud_config else text
     if isinstance(value, (list, tuple, bool, int, float)):
-        raise ModelError("must be a YAML document as a string, or a dictionary, got %s" % type(value).__name__,
+        raise InputError("must be a YAML document as a string, or a dictionary, got %s" % type(value).__name__,
                          option=option)
     return str(value)
 

@@ -17,19 +17,17 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, run_module
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
-    CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, GENERATED_INTERFACE_PREFIXES,
-    GRAPHICS_TYPES, INTERFACE_TYPES, LINK_STATES, MASK, POWER_STATE_NAMES, Console, Disk, Domain, Graphics, Interface,
-    Video, check_unique_disk_targets, device_class, is_generated_interface_name, secret_values_in_xml,
+    CONSOLE_TYPES, DEVICE_CLASSES, DISK_BUSES, DISK_DEVICES, DISK_TYPES, DOMAIN_OPTIONS, EMPTY_MEDIUM,
+    GENERATED_INTERFACE_PREFIXES, GRAPHICS_TYPES, INTERFACE_TYPES, LINK_STATES, MASK, POWER_STATE_NAMES,
+    REMOVABLE_DEVICES, Console, Disk, Domain, Graphics, Interface, Video, check_unique_disk_targets, device_class,
+    is_generated_interface_name, secret_values_in_xml,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import VirtLibvirtModule
 from ansible_collections.virt.libvirt.plugins.module_utils._options import argument_spec
 from ansible_collections.virt.libvirt.plugins.module_utils._options import normalize as normalize_options
 
 STATES = ("present", "running", "paused", "shutdown", "destroyed", "absent")
-# Disks with media that come and go; one declared with no source has its medium ejected (source EMPTY_MEDIUM).
-REMOVABLE_DEVICES = ("cdrom", "floppy")
-EMPTY_MEDIUM = ""
 
 # The features a new x86 HVM guest gets when it declares none, as virt-install gives them.
 X86_HVM_FEATURES = ("acpi", "apic")
@@ -119,22 +117,22 @@ class DeclaredDomain:
         fields = Domain.fields()
         self.name = fields["name"].normalize(params.get("name"), self._opt("name")) if params.get("name") else None
         if self.name is None:
-            raise ModelError("is required", option=self._opt("name"))
+            raise InputError("is required", option=self._opt("name"))
         self.base = Domain.from_user_xml(params["xml"], self._opt("xml")) if params.get("xml") else None
         if self.base is not None:
             if self.base.name and self.base.name != self.name:
-                raise ModelError("names the guest %r but the task's name is %r" % (self.base.name, self.name),
+                raise InputError("names the guest %r but the task's name is %r" % (self.base.name, self.name),
                                  option=self._opt("xml"))
         self.fields = normalize_options(DOMAIN_OPTIONS, params, Domain, self.prefix)
         # vcpu and max_vcpu are not fields of their own: with max_vcpu, vcpu is the number online (DomainPlan).
         self.vcpu = fields["vcpu"].normalize(params.get("vcpu"), self._opt("vcpu"))
         self.max_vcpu = fields["vcpu"].normalize(params.get("max_vcpu"), self._opt("max_vcpu"))
         if self.max_vcpu is not None and self.vcpu is not None and self.vcpu > self.max_vcpu:
-            raise ModelError("%d vCPUs online is more than max_vcpu (%d), the most the guest can have"
+            raise InputError("%d vCPUs online is more than max_vcpu (%d), the most the guest can have"
                              % (self.vcpu, self.max_vcpu), option=self._opt("vcpu"))
         numa_memory = self.base.numa_memory() if self.base is not None else None
         if numa_memory is not None and self.fields["memory"] not in (None, numa_memory):
-            raise ModelError("the NUMA cells of xml add up to %d KiB, and libvirt gives the guest what its cells add "
+            raise InputError("the NUMA cells of xml add up to %d KiB, and libvirt gives the guest what its cells add "
                              "up to; change the cells' memory in xml instead" % numa_memory, option=self._opt("memory"))
         self.devices = {}
         for kind, normalizer in (("disks", self._disk), ("interfaces", self._interface),
@@ -143,12 +141,13 @@ class DeclaredDomain:
             if items is None:
                 self.devices[kind] = None
                 continue
-            self.devices[kind] = [normalizer(item or {}, self._opt("%s[%d]" % (kind, index)))
-                                  for index, item in enumerate(items)]
+            options = [self._opt("%s[%d]" % (kind, index)) for index in range(len(items))]
+            self.devices[kind] = [DEVICE_CLASSES[kind].from_options(normalizer(item or {}, option), option)
+                                  for item, option in zip(items, options)]
         if self.devices["disks"]:
             check_unique_disk_targets(self.devices["disks"], self._opt("disks"))
             self._empty_media(params["disks"])
-        _check_unique_macs([i["mac"] for i in self.devices["interfaces"] or []], self._opt("interfaces"))
+        _check_unique_macs([i.mac for i in self.devices["interfaces"] or []], self._opt("interfaces"))
         if self.base is not None:
             # libvirt defines a guest with two NICs of one MAC; it fails only when the guest starts.
             # A virtio failover pair (<teaming>) shares its MAC by design.
@@ -161,16 +160,15 @@ class DeclaredDomain:
     def _empty_media(self, items):
         """A CD-ROM or floppy declared with no medium (``source`` null or omitted, or ``source: ''``) is
         ejected: its source is EMPTY_MEDIUM, not "not declared"."""
-        for index, item in enumerate(items):
+        for item, disk in zip(items, self.devices["disks"]):
             item = item or {}
-            values = self.devices["disks"][index]
             if any(item.get(key) for key in ("source", "volume", "pool")):
                 continue
-            if values["device"] in REMOVABLE_DEVICES or (item.get("source") == "" and values["device"] is None):
-                values["source"] = EMPTY_MEDIUM
+            if disk.device in REMOVABLE_DEVICES or (item.get("source") == "" and disk.device is None):
+                disk["source"] = EMPTY_MEDIUM
             elif item.get("source") == "":
-                raise ModelError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % values["device"],
-                                 option=self._opt("disks[%d].source" % index))
+                raise InputError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % disk.device,
+                                 option=disk.option + ".source")
 
     def structured_only(self):
         """The same declaration without its xml base."""
@@ -192,7 +190,7 @@ class DeclaredDomain:
             ("type", "type"), ("device", "device"), ("target", "target"), ("bus", "bus"),
             ("driver_name", "driver_name"), ("driver_type", "driver_type")))
         if values["target"] is None:
-            raise ModelError("is required", option=option + ".target")
+            raise InputError("is required", option=option + ".target")
         values["source"] = xm.TEXT.normalize(item["source"], option + ".source") if item.get("source") else None
         values["readonly"] = item.get("readonly")
         _disk_on_volume(values, item, option)
@@ -209,19 +207,19 @@ class DeclaredDomain:
                  "direct": ("source_dev",)}.get(kind, ())
         for field in needs:
             if values[field] is None:
-                raise ModelError("an interface of type %s needs %s" % (kind, "dev" if field == "source_dev" else field),
+                raise InputError("an interface of type %s needs %s" % (kind, "dev" if field == "source_dev" else field),
                                  option="%s.%s" % (option, "dev" if field == "source_dev" else field))
         for field in ("address", "ip"):
             if values[field] is not None:
                 _check_address(values[field], option + "." + field, hostname_allowed=field == "address")
         if is_generated_interface_name(values["target"]):
-            raise ModelError(
+            raise InputError(
                 "%r starts with %s, which libvirt keeps for the names it generates: it drops such a target from "
                 "the definition and picks its own when the guest starts. Choose another name (at most 15 "
                 "characters) or omit target" % (values["target"], "/".join(GENERATED_INTERFACE_PREFIXES)),
                 option=option + ".target")
         if kind == "mcast" and values["address"] and not _is_multicast(values["address"]):
-            raise ModelError("%s is not a multicast address (224.0.0.0/4); an mcast tunnel needs one"
+            raise InputError("%s is not a multicast address (224.0.0.0/4); an mcast tunnel needs one"
                              % values["address"], option=option + ".address")
         return values
 
@@ -244,7 +242,7 @@ class DeclaredDomain:
         values["password"] = item.get("password")
         if values["type"] == "vnc" and values["password"] is not None and len(values["password"]) > 8:
             # The VNC protocol's limit; libvirt refuses longer ones, so say it before touching the host.
-            raise ModelError("a VNC password is at most 8 characters, got %d" % len(values["password"]),
+            raise InputError("a VNC password is at most 8 characters, got %d" % len(values["password"]),
                              option=option + ".password")
         # libvirt's two spellings of "pick a free port": port -1 and autoport yes.
         if values["port"] == -1 or (values["autoport"] and values["port"] is None):
@@ -252,7 +250,7 @@ class DeclaredDomain:
             values["port"], values["autoport"] = None, True
         elif values["port"] is not None:
             if values["autoport"]:
-                raise ModelError("autoport: true conflicts with a fixed port %d" % values["port"],
+                raise InputError("autoport: true conflicts with a fixed port %d" % values["port"],
                                  option=option + ".autoport")
             values["autoport"] = False
         return values
@@ -262,7 +260,7 @@ def _check_unique_macs(macs, option):
     macs = [mac for mac in macs if mac]
     duplicates = sorted({mac for mac in macs if macs.count(mac) > 1})
     if duplicates:
-        raise ModelError("the MAC address %s is declared more than once" % duplicates[0], option=option)
+        raise InputError("the MAC address %s is declared more than once" % duplicates[0], option=option)
 
 
 _HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
@@ -279,7 +277,7 @@ def _check_address(value, option, hostname_allowed):
     looks_numeric = re.match(r"^[0-9.]+$", value) or ":" in value
     if hostname_allowed and not looks_numeric and len(value) <= 253 and _HOSTNAME.match(value):
         return
-    raise ModelError("%r is not an IPv4 or IPv6 address%s" % (value, " or a host name" if hostname_allowed else ""),
+    raise InputError("%r is not an IPv4 or IPv6 address%s" % (value, " or a host name" if hostname_allowed else ""),
                      option=option)
 
 
@@ -310,25 +308,11 @@ def _device_fields(device):
 
 
 def _merge_unmodelled(target_parent, declared_parent, modelled_tags, tracker, label):
-    """Merge children of ``declared_parent`` the model does not name into ``target_parent``.
-
-    libvirt adds defaults to what it stores, so a declared element counts as present when an element
-    of the current definition contains it (same attributes, text and children, plus anything more).
-    """
-    for declared in declared_parent:
-        if not isinstance(declared.tag, str) or declared.tag in modelled_tags:
-            continue
-        same_tag = [child for child in target_parent if child.tag == declared.tag]
-        if any(xm.element_contains(child, declared) for child in same_tag):
-            continue
-        replacement = _copy(declared)
-        if same_tag and declared_parent.tag != "devices":
-            target_parent.replace(same_tag[0], replacement)
-            tracker.add("%s%s" % (label, declared.tag), xm.describe_element(same_tag[0]),
-                        xm.describe_element(declared))
-        else:
-            target_parent.append(replacement)
-            tracker.add("%s%s" % (label, declared.tag), None, xm.describe_element(declared))
+    """Merge children of ``declared_parent`` the model does not name into ``target_parent`` (the guest's
+    top level, ``<os>``, a device and its typed children), each change labelled ``label`` and its tag
+    (``os.bootmenu``, ``disks[vda].iotune``)."""
+    xm.merge_unmodelled_children(target_parent, declared_parent, tracker, lambda child: label + child.tag,
+                                 owned=modelled_tags)
 
 
 def _copy(element):
@@ -392,9 +376,9 @@ class DomainPlan:
         if declared.fields.get("uuid") and self.current is not None and self.current.uuid \
                 and declared.fields["uuid"] != self.current.uuid:
             if self.composing:
-                raise ModelError("%s conflicts with the uuid %s in xml" % (declared.fields["uuid"], self.current.uuid),
+                raise InputError("%s conflicts with the uuid %s in xml" % (declared.fields["uuid"], self.current.uuid),
                                  option=declared.prefix + "uuid")
-            raise ModelError("the guest %s exists with uuid %s; a guest's uuid cannot be changed (got %s)"
+            raise InputError("the guest %s exists with uuid %s; a guest's uuid cannot be changed (got %s)"
                              % (declared.name, self.current.uuid, declared.fields["uuid"]),
                              option=declared.prefix + "uuid")
         desired.apply(self._settle_machine(declared.fields), self.tracker)
@@ -447,7 +431,7 @@ class DomainPlan:
             option = "memory"
         else:
             option = "xml"
-        raise ModelError("the memory at start (current_memory, %d KiB) is more than the maximum memory (memory, "
+        raise InputError("the memory at start (current_memory, %d KiB) is more than the maximum memory (memory, "
                          "%d KiB)" % (desired.current_memory, desired.memory), option=declared.prefix + option)
 
     def _current_memory_follows_memory(self):
@@ -485,7 +469,7 @@ class DomainPlan:
     def _new_guest_defaults(self):
         desired, declared = self.desired, self.declared
         if desired.memory is None:
-            raise ModelError("is required to create the new guest %s" % declared.name,
+            raise InputError("is required to create the new guest %s" % declared.name,
                              option=declared.prefix + "memory")
         if desired.type is None:
             desired.type = "kvm"
@@ -532,7 +516,7 @@ class DomainPlan:
         if memory is not None and base_values.get("current_memory", 0) > memory:
             base_values["current_memory"] = memory  # as libvirt lowers it when it reads the document
         if base_values.get("uuid") and self.current.uuid and base_values["uuid"] != self.current.uuid:
-            raise ModelError("names uuid %s but the guest %s exists with uuid %s; a guest's uuid cannot change"
+            raise InputError("names uuid %s but the guest %s exists with uuid %s; a guest's uuid cannot change"
                              % (base_values["uuid"], self.declared.name, self.current.uuid),
                              option=self.declared.prefix + "xml")
         desired.apply(self._settle_machine(base_values), tracker)
@@ -588,7 +572,7 @@ class DomainPlan:
     def _change_modelled_device(self, stored, declared, label):
         """Set the declared fields, attributes and child elements on the stored device, keeping what libvirt
         added to it (PCI address, driver, alias)."""
-        _apply_device_values(stored, _device_fields(declared), self.tracker, label + ".", record=True)
+        stored.apply_options(_device_fields(declared), self.tracker, label + ".")
         owned = {f.attr for f in type(stored).fields().values() if f.attr and not f.steps}
         for name, before, after in _merge_attributes(stored.element, declared.element, owned):
             self.tracker.add("%s.@%s" % (label, name), before, after)
@@ -632,7 +616,8 @@ class DomainPlan:
         """Structured options (``disks``, ``interfaces`` ...): each item becomes a device, matched with the
         stored ones by identity like a device of a document."""
         existing = self.desired.devices_of(kind)
-        declared_devices = [_device_from_options(kind, item) for item in items]
+        # Copies: a declaration is laid over the xml first, then over the guest (two plans, two documents).
+        declared_devices = [item.copy() for item in items]
         matches = match_devices(declared_devices, existing)
         for index, item in enumerate(items):
             device = matches.get(index)
@@ -641,7 +626,7 @@ class DomainPlan:
                 self.desired.add_device(declared_devices[index])
                 self.tracker.add(label, None, declared_devices[index].describe())
             else:
-                _apply_device_values(device, item, self.tracker, label + ".", record=True)
+                device.apply_options(item.options, self.tracker, label + ".")
         if self.declared.purge_devices:
             matched = {id(device.element) for device in matches.values()}
             for device in existing:
@@ -844,47 +829,6 @@ def _device_label(device, index):
     return "%s[%s]" % (kind, identity if identity is not None else index)
 
 
-def _device_from_options(kind, values):
-    """A new device of ``kind`` built from its structured options (already normalised)."""
-    device = DEVICE_CLASSES[kind]()
-    _apply_device_values(device, values, DifferenceTracker(), "", record=False)
-    return device
-
-
-def _apply_device_values(device, values, tracker, prefix, record):
-    scratch = tracker if record else DifferenceTracker()
-    plain = {k: v for k, v in values.items() if k not in ("source", "readonly", "password")}
-    if isinstance(device, Disk) and plain.get("type") and device.type != plain["type"]:
-        # Moving between file and block: carry the source over to the right attribute.
-        source = device.source
-        device.apply({"type": plain.pop("type")}, scratch, prefix)
-        if source is not None and values.get("source") is None:
-            device.source = source
-    device.apply(plain, scratch, prefix)
-    if isinstance(device, Disk):
-        if values.get("source") == EMPTY_MEDIUM:
-            if record and device.effective_device not in REMOVABLE_DEVICES:
-                raise ModelError("'' (no medium) is only for a cdrom or floppy, and %s is a %s"
-                                 % (device.target, device.effective_device), option=prefix + "source")
-            if device.source is not None:  # ejected: the whole <source>, with what it says about the medium
-                scratch.add(prefix + "source", device.source, None)
-                device.element.remove(device.element.find("source"))
-        elif values.get("source") is not None and device.source != values["source"]:
-            scratch.add(prefix + "source", device.source, values["source"])
-            device.source = values["source"]
-        if values.get("readonly") is not None and device.readonly != values["readonly"]:
-            scratch.add(prefix + "readonly", device.readonly, values["readonly"])
-            device.readonly = values["readonly"]
-    if isinstance(device, Graphics):
-        if values.get("autoport"):
-            # Ports are picked at each start: a fixed port or a picked one left in the definition is not kept.
-            device.element.attrib.pop("port", None)
-            device.element.attrib.pop("tlsPort", None)
-        if values.get("password") is not None and device.password != values["password"]:
-            scratch.add(prefix + "password", MASK if device.password else None, MASK)
-            device.password = values["password"]
-
-
 # -- disks on storage volumes ----------------------------------------------------------------------
 def _disk_on_volume(values, item, option):
     """``disks[].volume`` and ``disks[].pool``: a ``<disk type='volume'>`` whose source is a volume of a pool."""
@@ -894,12 +838,12 @@ def _disk_on_volume(values, item, option):
     if not volume and not pool:
         return
     if not (volume and pool):
-        raise ModelError("a disk on a storage volume needs both volume and pool",
+        raise InputError("a disk on a storage volume needs both volume and pool",
                          option=option + (".pool" if volume else ".volume"))
     if values["source"] is not None:
-        raise ModelError("a disk's source is a path or a volume (volume and pool), not both", option=option + ".source")
+        raise InputError("a disk's source is a path or a volume (volume and pool), not both", option=option + ".source")
     if values["type"] not in (None, "volume"):
-        raise ModelError("is %s, but a disk on a storage volume has type volume" % values["type"],
+        raise InputError("is %s, but a disk on a storage volume has type volume" % values["type"],
                          option=option + ".type")
     values["type"] = "volume"
 
@@ -996,7 +940,7 @@ class DomainAdapter(Adapter):
         # declaration), but it must be valid: a bad one removes nothing.
         timeout = self.params.get("shutdown_timeout")
         if timeout is not None and timeout < 0:
-            raise ModelError("must be 0 or more seconds, got %d" % timeout, option=self.option("shutdown_timeout"))
+            raise InputError("must be 0 or more seconds, got %d" % timeout, option=self.option("shutdown_timeout"))
         return DeclaredDomain(self.params, self.prefix)
 
     def read(self, handle):
@@ -1008,7 +952,7 @@ class DomainAdapter(Adapter):
             self.running_xml = _live_xml(handle)
         # A declared document may have been read from the running guest: compare it with that too.
         live = Domain.from_xml(self.running_xml) if self.running_xml and declared.base is not None else None
-        if any(disk.get("source_volume") for disk in declared.devices.get("disks") or []):
+        if any(disk.source_volume for disk in declared.devices.get("disks") or []):
             from ansible_collections.virt.libvirt.plugins.module_utils._domain_storage import check_disk_volumes
             self.warnings.extend(check_disk_volumes(self.connection, declared, self.check_mode))
         plan = DomainPlan(declared, current, live=live, machines=self.connection.canonical_machine,
@@ -1019,8 +963,8 @@ class DomainAdapter(Adapter):
     def _warn_about_missing_networks(self, declared):
         """libvirt defines a guest on a network that does not exist (it fails only when the guest starts):
         say so, naming the interface option."""
-        interfaces = [(self.option("interfaces[%d].network" % index), item["network"])
-                      for index, item in enumerate(declared.devices["interfaces"] or []) if item["type"] == "network"]
+        interfaces = [(interface.option + ".network", interface.network)
+                      for interface in declared.devices["interfaces"] or [] if interface.type == "network"]
         if declared.base is not None:
             interfaces += [(self.option("xml: devices/interface[%d]" % (index + 1)), interface.network)
                            for index, interface in enumerate(declared.base.interfaces)

@@ -23,13 +23,12 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     libvirt, libvirt_error_text, translate_libvirt_errors, translated_error,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import (
-    Disk, Domain, Graphics, Interface, device_class, guess_disk_bus,
+    REMOVABLE_DEVICES, Disk, Domain, Graphics, Interface, device_class, guess_disk_bus,
 )
 
 # Buses whose disks are plugged into and out of a running guest: QEMU's virtio, scsi and usb (its IDE, SATA and
 # floppy controllers cannot), and Xen's own.
 HOTPLUG_DISK_BUSES = ("virtio", "scsi", "usb", "xen")
-REMOVABLE_DEVICES = ("cdrom", "floppy")
 
 # Domain fields that are not compared as they are: the balloon's size now (a running guest's currentMemory is
 # what the guest gave back, not its target), the vCPU counts (compared as max_vcpu and vcpu below), and what

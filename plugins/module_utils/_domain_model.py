@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, ModelError
 from ansible_collections.virt.libvirt.plugins.module_utils._options import Option
 from ansible_collections.virt.libvirt.plugins.module_utils._options import labels as option_labels
 
@@ -28,6 +29,9 @@ LINK_STATES = ("up", "down")
 CONSOLE_TYPES = ("pty", "dev", "file", "null", "vc", "stdio", "tcp", "udp", "unix", "spicevmc", "pipe", "spiceport",
                  "nmdm", "qemu-vdagent", "dbus")
 MASK = "********"
+# Disks with media that come and go; one declared with no source has its medium ejected (source EMPTY_MEDIUM).
+REMOVABLE_DEVICES = ("cdrom", "floppy")
+EMPTY_MEDIUM = ""
 # Attributes whose values are secrets (graphics passwd): masked in results, diffs and logs.
 SECRET_ATTRIBUTES = ("passwd", "password")
 _SECRET_ATTRIBUTE_TEXT = re.compile(r"""\b(?:%s)\s*=\s*(?:"([^"]*)"|'([^']*)')""" % "|".join(SECRET_ATTRIBUTES))
@@ -54,6 +58,29 @@ class Device(xm.XMLModel):
     """
 
     IDENTITY = ((),)
+    # A device built from a task's options (from_options): the declared values, normalised (None: not
+    # declared), and the option they came from (``disks[0]``), for messages.
+    options = None
+    option = None
+
+    @classmethod
+    def from_options(cls, values, option):
+        """A new device built from its structured options (``values``, already normalised), remembering them:
+        ``stored.apply_options(declared.options, ...)`` lays them over a device the guest has."""
+        device = cls()
+        device.options = values
+        device.option = option
+        device.apply_options(values, DifferenceTracker(), record=False)
+        return device
+
+    def apply_options(self, values, tracker, prefix="", record=True):
+        """Set each declared value that differs, recording it in ``tracker`` under ``prefix`` when ``record``."""
+        self.apply(values, tracker if record else DifferenceTracker(), prefix)
+
+    def settle(self, key, value):
+        """A declared value settled later (a volume disk's image format, read from its volume)."""
+        self.options[key] = value
+        self.apply_options({key: value}, DifferenceTracker(), record=False)
 
     def identity_fields(self):
         """The alternative this (declared) device is matched by."""
@@ -124,6 +151,31 @@ class Disk(Device):
     def effective_device(self):
         return self.device or "disk"
 
+    def apply_options(self, values, tracker, prefix="", record=True):
+        """The declared values, with the disk's own: ``source`` (a path, or EMPTY_MEDIUM: eject) and
+        ``readonly``; moving between file and block carries the source over to the right attribute."""
+        scratch = tracker if record else DifferenceTracker()
+        plain = {k: v for k, v in values.items() if k not in ("source", "readonly", "password")}
+        if plain.get("type") and self.type != plain["type"]:
+            source = self.source
+            self.apply({"type": plain.pop("type")}, scratch, prefix)
+            if source is not None and values.get("source") is None:
+                self.source = source
+        self.apply(plain, scratch, prefix)
+        if values.get("source") == EMPTY_MEDIUM:
+            if record and self.effective_device not in REMOVABLE_DEVICES:
+                raise InputError("'' (no medium) is only for a cdrom or floppy, and %s is a %s"
+                                 % (self.target, self.effective_device), option=prefix + "source")
+            if self.source is not None:  # ejected: the whole <source>, with what it says about the medium
+                scratch.add(prefix + "source", self.source, None)
+                self.element.remove(self.element.find("source"))
+        elif values.get("source") is not None and self.source != values["source"]:
+            scratch.add(prefix + "source", self.source, values["source"])
+            self.source = values["source"]
+        if values.get("readonly") is not None and self.readonly != values["readonly"]:
+            scratch.add(prefix + "readonly", self.readonly, values["readonly"])
+            self.readonly = values["readonly"]
+
     def describe(self):
         where = "%s/%s" % (self.source_pool, self.source_volume) if self.source_volume else self.source
         return "%s %s %s" % (self.effective_device, self.target, where or "(no media)")
@@ -185,6 +237,18 @@ class Graphics(Device):
     autoport = xm.Field("", attr="autoport", codec=xm.BOOL)
     listen = xm.Field("", attr="listen")
     password = xm.Field("", attr="passwd", codec=xm.RAW_TEXT)
+
+    def apply_options(self, values, tracker, prefix="", record=True):
+        """The declared values; ``autoport`` drops a port left in the definition, ``password`` is masked."""
+        scratch = tracker if record else DifferenceTracker()
+        self.apply({k: v for k, v in values.items() if k != "password"}, scratch, prefix)
+        if values.get("autoport"):
+            # Ports are picked at each start: a fixed port or a picked one left in the definition is not kept.
+            self.element.attrib.pop("port", None)
+            self.element.attrib.pop("tlsPort", None)
+        if values.get("password") is not None and self.password != values["password"]:
+            scratch.add(prefix + "password", MASK if self.password else None, MASK)
+            self.password = values["password"]
 
     def describe(self):
         return "%s %s" % (self.type, "autoport" if self.autoport or self.port == -1 else "port %s" % self.port)
@@ -703,9 +767,10 @@ def _xml_unescape(text):
 
 
 def check_unique_disk_targets(disks, option):
+    """Each disk (of a document, or built from the options) on a target of its own."""
     seen = {}
     for index, disk in enumerate(disks):
-        target = disk.target if isinstance(disk, xm.XMLModel) else disk.get("target")
+        target = disk.target
         if target is None:
             continue
         if target in seen:

@@ -27,29 +27,29 @@ def check_disk_volumes(connection, declared, check_mode):
     the volume's image format when it declares none. In check mode a missing volume is a warning (a task
     before this one may only have predicted creating it)."""
     warnings = []
-    for index, disk in enumerate(declared.devices.get("disks") or []):
-        if disk.get("source_volume") is None:
+    for disk in declared.devices.get("disks") or []:
+        if disk.source_volume is None:
             continue
-        option = declared.prefix + "disks[%d]" % index
-        pool = connection.lookup("pool", disk["source_pool"], option=option + ".pool")
+        option = disk.option
+        pool = connection.lookup("pool", disk.source_pool, option=option + ".pool")
         volume = None
         if pool is not None:
-            with translate_libvirt_errors("reading the storage pool %s" % disk["source_pool"], option=option + ".pool"):
+            with translate_libvirt_errors("reading the storage pool %s" % disk.source_pool, option=option + ".pool"):
                 active = pool.isActive()
             if active:
-                volume = connection.lookup("volume", disk["source_volume"], parent=pool, option=option + ".volume")
+                volume = connection.lookup("volume", disk.source_volume, parent=pool, option=option + ".volume")
         if volume is None:
             message = "the volume %s does not exist in the storage pool %s%s" % (
-                disk["source_volume"], disk["source_pool"], "" if pool is not None else " (there is no such pool)")
+                disk.source_volume, disk.source_pool, "" if pool is not None else " (there is no such pool)")
             if not check_mode:
                 raise VirtLibvirtError(message, option=option + ".volume")
             warnings.append("%s: %s" % (option + ".volume", message))
             continue
-        if disk.get("driver_type") is None:
-            with translate_libvirt_errors("reading the volume %s" % disk["source_volume"], option=option + ".volume"):
+        if disk.driver_type is None:
+            with translate_libvirt_errors("reading the volume %s" % disk.source_volume, option=option + ".volume"):
                 image = xm.parse_xml(volume.XMLDesc(0), "volume").find("target/format")
             if image is not None and image.get("type") in _IMAGE_FORMATS:
-                disk["driver_type"] = image.get("type")
+                disk.settle("driver_type", image.get("type"))
     return warnings
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # PRIVATE: this module_utils file is internal to virt.libvirt and may change without notice.
-"""The one error type of the collection; modules turn it into fail_json in one place."""
+"""The collection's error types (one base, VirtLibvirtError); modules turn them into fail_json in one place."""
 from __future__ import annotations
 
 
@@ -29,7 +29,16 @@ class VirtLibvirtError(Exception):
 
 
 class ModelError(VirtLibvirtError):
-    """Raised by the XML models for documents or values they cannot accept."""
+    """Raised by the XML models (``_xmlmodel.py`` and the ``_*_model.py`` files) for a document or a value
+    their codecs and parsers cannot accept: XML that is not well-formed, a size with an unknown unit, a MAC
+    that is not one. The option is the one the value came from (``xml``, ``memory``)."""
+
+
+class InputError(VirtLibvirtError):
+    """Raised by the checks of a task's options outside the models (the ``Declared*`` classes, the plans,
+    the bulk form's items, the xenpv-win rules): options that each read well but make no sense together or
+    with the host (two disks on one target, a uuid that cannot change, a static lease outside its subnet).
+    Found before the host is changed, and names the option."""
 
 
 def fail_from_error(module, error, **result):

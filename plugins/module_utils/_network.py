@@ -21,9 +21,9 @@ from ansible_collections.virt.libvirt.plugins.module_utils._bulk import (
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     is_libvirt_error, libvirt, translate_libvirt_errors, translated_error,
 )
-from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, converge, run_module
+from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, run_module
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._network_guests import GuestsOnNetwork
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
     HOST_MODES, IP_FAMILIES, OPTIONS, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec, IpAddress, IpAddressCodec, NetmaskCodec,
@@ -99,11 +99,11 @@ class DeclaredNetwork:
         self.state = params.get("state") or "present"
         name = params.get("name")
         if name is None or not str(name).strip():
-            raise ModelError("is required", option=self._opt("name"))
+            raise InputError("is required", option=self._opt("name"))
         self.name = Network.fields()["name"].normalize(name, self._opt("name"))
         self.base = Network.from_user_xml(params["xml"], self._opt("xml")) if params.get("xml") else None
         if self.base is not None and self.base.name and self.base.name != self.name:
-            raise ModelError("names the network %r but the task's name is %r" % (self.base.name, self.name),
+            raise InputError("names the network %r but the task's name is %r" % (self.base.name, self.name),
                              option=self._opt("xml"))
         own_fields, own_ips = self._normalize(params, self.prefix)
         if self.base is not None:
@@ -132,42 +132,42 @@ class DeclaredNetwork:
         if ips is None:
             return values, None
         if not isinstance(ips, (list, tuple)):
-            raise ModelError("must be a list of addresses", option=prefix + "ips")
+            raise InputError("must be a list of addresses", option=prefix + "ips")
         normalized = [self._ip(item or {}, "%sips[%d]" % (prefix, index)) for index, item in enumerate(ips)]
         seen = {}
         for ip in normalized:
             if ip["address"] in seen:
-                raise ModelError("%s is declared twice (also in %s)" % (ip["address"], seen[ip["address"]]),
+                raise InputError("%s is declared twice (also in %s)" % (ip["address"], seen[ip["address"]]),
                                  option=ip["option"] + ".address")
             seen[ip["address"]] = ip["option"]
         return values, normalized
 
     def _ip(self, item, option):
         if item.get("address") in (None, ""):
-            raise ModelError("is required", option=option + ".address")
+            raise InputError("is required", option=option + ".address")
         address = IpAddressCodec().normalize(item["address"], option + ".address")
         family = family_of(address)
         declared_family = _FAMILY.normalize(item["family"], option + ".family") if item.get("family") else None
         if declared_family and declared_family != family:
-            raise ModelError("is %s but %s is an %s address" % (declared_family, address, family.replace("ip", "IP")),
+            raise InputError("is %s but %s is an %s address" % (declared_family, address, family.replace("ip", "IP")),
                              option=option + ".family")
         prefix, netmask = item.get("prefix"), item.get("netmask")
         if prefix is not None and netmask not in (None, ""):
-            raise ModelError("give prefix or netmask, not both", option=option + ".netmask")
+            raise InputError("give prefix or netmask, not both", option=option + ".netmask")
         length, spelling = None, None
         if netmask not in (None, ""):
             if family == "ipv6":
-                raise ModelError("an IPv6 address takes a prefix (such as 64), not a netmask", option=option + ".netmask")
+                raise InputError("an IPv6 address takes a prefix (such as 64), not a netmask", option=option + ".netmask")
             length, spelling = netmask_to_prefix(_NETMASK.normalize(netmask, option + ".netmask")), "netmask"
         elif prefix is not None:
             length = xm.INT.normalize(prefix, option + ".prefix")
             maximum = 32 if family == "ipv4" else 128
             if not 0 < length <= maximum:
-                raise ModelError("%d is outside 1-%d, the prefix lengths of an %s address"
+                raise InputError("%d is outside 1-%d, the prefix lengths of an %s address"
                                  % (length, maximum, family.replace("ip", "IP")), option=option + ".prefix")
             spelling = "prefix"
         elif classful_prefix(address) is None:
-            raise ModelError("%s has no address class; give its prefix" % address, option=option + ".prefix")
+            raise InputError("%s has no address class; give its prefix" % address, option=option + ".prefix")
         return {"address": address, "family": family, "declared_family": declared_family, "prefix": length,
                 "spelling": spelling, "dhcp": self._dhcp(item.get("dhcp"), option + ".dhcp", family),
                 "option": option, "element": None}
@@ -176,10 +176,10 @@ class DeclaredNetwork:
         if item is None:
             return None
         if not isinstance(item, dict):
-            raise ModelError("must be a dictionary", option=option)
+            raise InputError("must be a dictionary", option=option)
         codec = _CODECS_BY_FAMILY[family]
         if item.get("range") is not None and item.get("ranges") is not None:
-            raise ModelError("give range or ranges, not both", option=option + ".ranges")
+            raise InputError("give range or ranges, not both", option=option + ".ranges")
         ranges = None
         if item.get("range") is not None:
             ranges = [self._range(item["range"], option + ".range", codec)]
@@ -194,7 +194,7 @@ class DeclaredNetwork:
         enabled = item.get("enabled")
         if enabled is not None and not xm.BOOL.normalize(enabled, option + ".enabled"):
             if ranges or hosts:
-                raise ModelError("is false, so the address serves no DHCP, but ranges or hosts are declared",
+                raise InputError("is false, so the address serves no DHCP, but ranges or hosts are declared",
                                  option=option + ".enabled")
             ranges, hosts = [], []
         return {"ranges": ranges, "hosts": hosts, "option": option}
@@ -203,17 +203,17 @@ class DeclaredNetwork:
     def _range(item, option, codec):
         for key in ("start", "end"):
             if item.get(key) in (None, ""):
-                raise ModelError("is required", option="%s.%s" % (option, key))
+                raise InputError("is required", option="%s.%s" % (option, key))
         start = codec.normalize(item["start"], option + ".start")
         end = codec.normalize(item["end"], option + ".end")
         if ipaddress.ip_address(start) > ipaddress.ip_address(end):
-            raise ModelError("starts at %s, after its end %s" % (start, end), option=option)
+            raise InputError("starts at %s, after its end %s" % (start, end), option=option)
         return {"start": start, "end": end, "option": option}
 
     @staticmethod
     def _host(item, option, family, codec):
         if item.get("ip") in (None, ""):
-            raise ModelError("is required", option=option + ".ip")
+            raise InputError("is required", option=option + ".ip")
         host = {
             "mac": xm.MAC.normalize(item["mac"], option + ".mac") if item.get("mac") else None,
             "id": _DUID.normalize(item["id"], option + ".id") if item.get("id") else None,
@@ -223,16 +223,16 @@ class DeclaredNetwork:
         }
         if family == "ipv4":
             if host["id"]:
-                raise ModelError("a DUID names an IPv6 client; a static IPv4 lease is matched by mac",
+                raise InputError("a DUID names an IPv6 client; a static IPv4 lease is matched by mac",
                                  option=option + ".id")
             if not host["mac"] and not host["name"]:
-                raise ModelError("a static IPv4 lease needs the guest's mac (or a name)", option=option + ".mac")
+                raise InputError("a static IPv4 lease needs the guest's mac (or a name)", option=option + ".mac")
         else:
             if host["mac"]:
-                raise ModelError("libvirt matches IPv6 clients by their DUID (id) or name, not by MAC",
+                raise InputError("libvirt matches IPv6 clients by their DUID (id) or name, not by MAC",
                                  option=option + ".mac")
             if not host["id"] and not host["name"]:
-                raise ModelError("a static IPv6 lease needs the client's DUID (id) or a name", option=option + ".id")
+                raise InputError("a static IPv6 lease needs the client's DUID (id) or a name", option=option + ".id")
         return host
 
     # -- checks across options -----------------------------------------------------------------
@@ -240,7 +240,7 @@ class DeclaredNetwork:
         fields = self.fields
         mode = fields["forward_mode"]
         if mode == "none" and fields["forward_dev"]:
-            raise ModelError("an isolated network (forward mode none) has no forward device",
+            raise InputError("an isolated network (forward mode none) has no forward device",
                              option=self.option("forward_dev"))
         if mode in HOST_MODES:
             _check_host_mode(mode, fields, self.ips, self.option, self._opt("ips"))
@@ -258,7 +258,7 @@ def _check_unique_hosts(hosts, option):
                 continue
             value = value.lower()
             if value in seen:
-                raise ModelError("the %s %s is already used by hosts[%d]; each static lease needs its own"
+                raise InputError("the %s %s is already used by hosts[%d]; each static lease needs its own"
                                  % (what, host[key], seen[value]), option="%s[%d].%s" % (option, index, key))
             seen[value] = index
 
@@ -269,7 +269,7 @@ def _check_single_dhcp(ips_with_dhcp, option):
     for ip, where in ips_with_dhcp:
         family = ip["family"] if isinstance(ip, dict) else ip.effective_family
         if family in seen:
-            raise ModelError("libvirt serves DHCP on one %s address per network; %s has DHCP already"
+            raise InputError("libvirt serves DHCP on one %s address per network; %s has DHCP already"
                              % (family.replace("ip", "IP"), seen[family]), option=where + ".dhcp")
         seen[family] = where
 
@@ -277,16 +277,16 @@ def _check_single_dhcp(ips_with_dhcp, option):
 def _check_host_mode(mode, fields, ips, option_of, ips_option):
     """A network that is a host bridge or NIC: libvirt manages no bridge, addresses or DNS on it."""
     if ips:
-        raise ModelError("a network with forward mode %s carries no IP addresses (libvirt runs no DHCP or DNS on "
+        raise InputError("a network with forward mode %s carries no IP addresses (libvirt runs no DHCP or DNS on "
                          "it); declare ips: []" % mode, option=ips_option)
     if fields.get("domain_name"):
-        raise ModelError("a network with forward mode %s has no DNS domain" % mode, option=option_of("domain_name"))
+        raise InputError("a network with forward mode %s has no DNS domain" % mode, option=option_of("domain_name"))
     for field in ("bridge_stp", "bridge_delay", "mac"):
         if fields.get(field) is not None:
-            raise ModelError("applies only to bridges libvirt creates (forward mode nat, route, open or none), "
+            raise InputError("applies only to bridges libvirt creates (forward mode nat, route, open or none), "
                              "not to forward mode %s" % mode, option=option_of(field))
     if mode != "bridge" and fields.get("bridge_name"):
-        raise ModelError("a network with forward mode %s uses a host interface (forward.dev), not a bridge"
+        raise InputError("a network with forward mode %s uses a host interface (forward.dev), not a bridge"
                          % mode, option=option_of("bridge_name"))
 
 
@@ -305,6 +305,8 @@ def options_from_document(network):
 _MODELLED_TOP_LEVEL = {"name", "uuid", "forward", "bridge", "mtu", "mac", "domain", "ip"}
 # Top-level elements that may repeat; a declared one is added beside the others, not in their place.
 _REPEATED_TOP_LEVEL = {"route", "portgroup"}
+# Children of <forward> an xml base lays over an existing network (its <interface>s are forward.dev's).
+_FORWARD_CHILDREN_MERGED = ("nat", "pf", "address", "driver")
 
 
 def host_label(address, host):
@@ -349,7 +351,7 @@ class NetworkPlan:
             self._merge_unmodelled(declared.base)
         uuid = declared.fields["uuid"]
         if uuid and self.current is not None and self.current.uuid and uuid != self.current.uuid:
-            raise ModelError("the network %s exists with uuid %s; a network's uuid cannot be changed (got %s)"
+            raise InputError("the network %s exists with uuid %s; a network's uuid cannot be changed (got %s)"
                              % (declared.name, self.current.uuid, uuid), option=declared.option("uuid"))
         self._apply_scalars()
         if declared.ips is not None:
@@ -367,7 +369,7 @@ class NetworkPlan:
         dev = fields["forward_dev"]
         if dev is not None and (dev or None) != desired.forward_dev:
             if dev and desired.forward_mode == "none":
-                raise ModelError("an isolated network (forward mode none) has no forward device; declare "
+                raise InputError("an isolated network (forward mode none) has no forward device; declare "
                                  "forward.mode too", option=self.declared.option("forward_dev"))
             record.add("forward.dev", desired.forward_dev, dev or None)
             desired.set_forward_dev(dev or None)
@@ -492,29 +494,17 @@ class NetworkPlan:
             if desired.element.get(name) != value:
                 self.tracker.add("@%s" % name, desired.element.get(name), value)
                 desired.element.set(name, value)
-        for declared in base.element:
-            if not isinstance(declared.tag, str) or declared.tag in _MODELLED_TOP_LEVEL:
-                continue
-            same_tag = [child for child in desired.element if child.tag == declared.tag]
-            if any(xm.element_contains(child, declared) for child in same_tag):
-                continue
-            replacement = copy.deepcopy(declared)
-            label = xm.describe_element(declared) if declared.tag in _REPEATED_TOP_LEVEL else declared.tag
-            if same_tag and declared.tag not in _REPEATED_TOP_LEVEL:
-                desired.element.replace(same_tag[0], replacement)
-                self.tracker.add(label, xm.describe_element(same_tag[0]), xm.describe_element(declared))
-            else:
-                desired.insert_child(desired.element, replacement, "")
-                self.tracker.add(label, None, xm.describe_element(declared))
+        xm.merge_unmodelled_children(
+            desired.element, base.element, self.tracker,
+            lambda child: xm.describe_element(child) if child.tag in _REPEATED_TOP_LEVEL else child.tag,
+            owned=_MODELLED_TOP_LEVEL, insert=lambda parent, element: desired.insert_child(parent, element, ""),
+            repeated=_REPEATED_TOP_LEVEL)
         base_forward, forward = base.element.find("forward"), desired.element.find("forward")
         if base_forward is not None and forward is not None:
-            for child in base_forward:
-                if isinstance(child.tag, str) and child.tag in ("nat", "pf", "address", "driver") and not any(
-                        xm.element_contains(existing, child) for existing in forward.findall(child.tag)):
-                    for existing in forward.findall(child.tag):
-                        forward.remove(existing)
-                    desired.insert_child(forward, copy.deepcopy(child), "forward")
-                    self.tracker.add("forward.%s" % child.tag, None, xm.describe_element(child))
+            xm.merge_unmodelled_children(
+                forward, base_forward, self.tracker, lambda child: "forward.%s" % child.tag,
+                owned={child.tag for child in base_forward if child.tag not in _FORWARD_CHILDREN_MERGED},
+                insert=lambda parent, element: desired.insert_child(parent, element, "forward"), replace_all=True)
 
     # -- checks of the result ---------------------------------------------------------------------
     def _check_desired(self):
@@ -525,14 +515,14 @@ class NetworkPlan:
             ips_option = declared.prefix + ("ips" if declared.ips is not None else "forward.mode")
             _check_host_mode(mode, values, desired.ips, declared.option, ips_option)
             if desired.has_dns:
-                raise ModelError("a network with forward mode %s has no DNS; its definition has a <dns> element"
+                raise InputError("a network with forward mode %s has no DNS; its definition has a <dns> element"
                                  % mode, option=declared.option("forward_mode"))
             forward = desired.element.find("forward")
             has_device = desired.bridge_name or desired.forward_dev or any(
                 forward.find(tag) is not None for tag in ("interface", "pf", "address"))
             # Checked when the mode is declared: an adopted network is left as it is.
             if mode == "bridge" and not has_device and (self.current is None or declared.fields["forward_mode"]):
-                raise ModelError("forward mode bridge needs the host bridge (bridge.name) or a host interface "
+                raise InputError("forward mode bridge needs the host bridge (bridge.name) or a host interface "
                                  "(forward.dev)", option=declared.option("bridge_name"))
         options = {ip["address"]: ip for ip in declared.ips or []}
         serving = []
@@ -555,19 +545,19 @@ def _check_addresses_in_subnet(ip, declared_ip):
     address = ipaddress.ip_address(ip.address)
     special = subnet.prefixlen < subnet.max_prefixlen - 1
     if special and address == subnet.network_address:
-        raise ModelError("%s is the network address of %s, not an address inside it (such as %s)"
+        raise InputError("%s is the network address of %s, not an address inside it (such as %s)"
                          % (ip.address, subnet, subnet.network_address + 1), option=option + ".address")
     if special and subnet.version == 4 and address == subnet.broadcast_address:
-        raise ModelError("%s is the broadcast address of %s, not an address inside it" % (ip.address, subnet),
+        raise InputError("%s is the broadcast address of %s, not an address inside it" % (ip.address, subnet),
                          option=option + ".address")
     dhcp = declared_ip["dhcp"] or {}
 
     def check(value, where, what):
         parsed = ipaddress.ip_address(value)
         if parsed not in subnet:
-            raise ModelError("%s %s is outside the subnet %s of %s" % (what, value, subnet, ip.address), option=where)
+            raise InputError("%s %s is outside the subnet %s of %s" % (what, value, subnet, ip.address), option=where)
         if special and (parsed == subnet.network_address or (subnet.version == 4 and parsed == subnet.broadcast_address)):
-            raise ModelError("%s %s is the %s address of %s" % (
+            raise InputError("%s %s is the %s address of %s" % (
                 what, value, "network" if parsed == subnet.network_address else "broadcast", subnet), option=where)
 
     for dhcp_range in dhcp.get("ranges") or []:
@@ -576,7 +566,7 @@ def _check_addresses_in_subnet(ip, declared_ip):
     for host in dhcp.get("hosts") or []:
         check(host["ip"], host["option"] + ".ip", "the static address")
         if host["ip"] == ip.address:
-            raise ModelError("%s is the network's own address on the bridge, not one for a guest" % host["ip"],
+            raise InputError("%s is the network's own address on the bridge, not one for a guest" % host["ip"],
                              option=host["option"] + ".ip")
 
 
@@ -593,24 +583,19 @@ def _merge_unmodelled_ip(ip, declared_element, record, label):
         if name not in owned and ip.element.get(name) != value:
             record.add("%s.@%s" % (label, name), ip.element.get(name), value)
             ip.element.set(name, value)
-    for child in declared_element:
-        if not isinstance(child.tag, str) or child.tag == "dhcp":
-            continue
-        if not any(xm.element_contains(existing, child) for existing in ip.element.findall(child.tag)):
-            for existing in ip.element.findall(child.tag):
-                ip.element.remove(existing)
-            ip.insert_child(ip.element, copy.deepcopy(child), "")
-            record.add("%s.%s" % (label, child.tag), None, xm.describe_element(child))
+    xm.merge_unmodelled_children(ip.element, declared_element, record, lambda child: "%s.%s" % (label, child.tag),
+                                 owned={"dhcp"}, insert=lambda parent, element: ip.insert_child(parent, element, ""),
+                                 replace_all=True)
     declared_dhcp, dhcp = declared_element.find("dhcp"), ip.element.find("dhcp")
-    for child in declared_dhcp if declared_dhcp is not None else ():
-        if not isinstance(child.tag, str) or child.tag in ("range", "host"):
-            continue
-        if dhcp is None or not any(xm.element_contains(e, child) for e in dhcp.findall(child.tag)):
-            dhcp = ip.ensure(("dhcp",))
-            for existing in dhcp.findall(child.tag):
-                dhcp.remove(existing)
-            ip.insert_child(dhcp, copy.deepcopy(child), "dhcp")
-            record.add("%s.dhcp.%s" % (label, child.tag), None, xm.describe_element(child))
+    if declared_dhcp is None:
+        return
+    if dhcp is None and any(isinstance(child.tag, str) and child.tag not in ("range", "host")
+                            for child in declared_dhcp):
+        dhcp = ip.ensure(("dhcp",))  # a declared child to add, and no <dhcp> to add it to yet
+    if dhcp is not None:
+        xm.merge_unmodelled_children(
+            dhcp, declared_dhcp, record, lambda child: "%s.dhcp.%s" % (label, child.tag), owned={"range", "host"},
+            insert=lambda parent, element: ip.insert_child(parent, element, "dhcp"), replace_all=True)
 
 
 # -- live static hosts -----------------------------------------------------------------------------
@@ -929,10 +914,6 @@ class NetworkAdapter(Adapter):
 
 
 # -- the module's entry point ----------------------------------------------------------------------
-def converge_network(connection, params, check_mode, want_diff, prefix=""):
-    return converge(NetworkAdapter, connection, params, check_mode, want_diff, prefix)
-
-
 def run_network_module(params, check_mode, want_diff):
     """Converge the single network (``name``) or every network of ``networks`` over one connection."""
     return run_module(NetworkAdapter, params, check_mode, want_diff, "networks", "network", _TASK_LEVEL_OPTIONS,

@@ -15,7 +15,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, Plan, run_module
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._storage_model import POOL_TYPES, Pool
 
 STATES = ("present", "active", "inactive", "absent")
@@ -90,13 +90,13 @@ class DeclaredPool:
         self.prefix = prefix
         name = params.get("name")
         if name is None or not str(name).strip():
-            raise ModelError("is required", option=self.option("name"))
+            raise InputError("is required", option=self.option("name"))
         fields = Pool.fields()
         self.name = fields["name"].normalize(name, self.option("name"))
         self.state = params.get("state") or "present"
         self.base = Pool.from_user_xml(params["xml"], self.option("xml")) if params.get("xml") else None
         if self.base is not None and self.base.name and self.base.name != self.name:
-            raise ModelError("names the pool %r but the task's name is %r" % (self.base.name, self.name),
+            raise InputError("names the pool %r but the task's name is %r" % (self.base.name, self.name),
                              option=self.option("xml"))
         source, target = params.get("source") or {}, params.get("target") or {}
         permissions = target.get("permissions") or {}
@@ -111,13 +111,13 @@ class DeclaredPool:
         self.fields = {key: fields[key].normalize(value, self.option(_OPTIONS[key])) for key, value in given.items()}
         for key in ("target_path", "source_dir"):
             if self.fields[key] is not None and not self.fields[key].startswith("/"):
-                raise ModelError("must be an absolute path, got %r" % self.fields[key], option=self.option(_OPTIONS[key]))
+                raise InputError("must be an absolute path, got %r" % self.fields[key], option=self.option(_OPTIONS[key]))
         self.build = bool(params.get("build"))
         self.overwrite = bool(params.get("overwrite"))
         self.delete = bool(params.get("delete"))
         self.force = bool(params.get("force"))
         if self.overwrite and not self.build:
-            raise ModelError("formats the pool's source when it is built, so it needs build: true",
+            raise InputError("formats the pool's source when it is built, so it needs build: true",
                              option=self.option("overwrite"))
 
     def option(self, name):
@@ -182,7 +182,7 @@ class PoolAdapter(Adapter):
             return Plan(desired, tracker)
         for key, what in (("type", "type"), ("uuid", "uuid")):
             if wanted.get(key) and getattr(current, key) and wanted[key] != getattr(current, key):
-                raise ModelError("the pool %s exists with %s %s; a pool's %s cannot be changed (got %s)%s" % (
+                raise InputError("the pool %s exists with %s %s; a pool's %s cannot be changed (got %s)%s" % (
                     declared.name, what, getattr(current, key), what, wanted[key],
                     "; remove the pool first" if key == "type" else ""), option=declared.option(key))
         desired = current.copy()
@@ -194,11 +194,11 @@ class PoolAdapter(Adapter):
     @staticmethod
     def _check_new(declared, desired):
         if desired.type is None:
-            raise ModelError("is required to define the new pool %s" % declared.name, option=declared.option("type"))
+            raise InputError("is required to define the new pool %s" % declared.name, option=declared.option("type"))
         for need in _NEEDS.get(desired.type, ()):
             alternatives = need if isinstance(need, tuple) else (need,)
             if all(getattr(desired, field) is None for field in alternatives):
-                raise ModelError("a %s pool needs %s" % (desired.type, " or ".join(_OPTIONS[f] for f in alternatives)),
+                raise InputError("a %s pool needs %s" % (desired.type, " or ".join(_OPTIONS[f] for f in alternatives)),
                                  option=declared.option(_OPTIONS[alternatives[0]]))
 
     # -- writing -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import li
 from ansible_collections.virt.libvirt.plugins.module_utils._converge import Adapter, Plan, run_module
 from ansible_collections.virt.libvirt.plugins.module_utils._deps import missing_library_message
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._storage_model import (
     MODE, ID, NAME, SIZE, VOLUME_FORMATS, Volume, describe_size,
 )
@@ -111,17 +111,17 @@ class DeclaredVolume:
         self.prefix = prefix
         name = params.get("name")
         if name is None or not str(name).strip():
-            raise ModelError("is required", option=self.option("name"))
+            raise InputError("is required", option=self.option("name"))
         self.name = NAME.normalize(name, self.option("name"))
         if params.get("pool") in (None, ""):
-            raise ModelError("is required: the storage pool the volume %s is in" % self.name, option=self.option("pool"))
+            raise InputError("is required: the storage pool the volume %s is in" % self.name, option=self.option("pool"))
         self.pool = NAME.normalize(params["pool"], self.option("pool"))
         self.state = params.get("state") or "present"
         self.force = bool(params.get("force"))
         self.wipe = bool(params.get("wipe"))
         self.base = Volume.from_user_xml(params["xml"], self.option("xml")) if params.get("xml") else None
         if self.base is not None and self.base.name and self.base.name != self.name:
-            raise ModelError("names the volume %r but the task's name is %r" % (self.base.name, self.name),
+            raise InputError("names the volume %r but the task's name is %r" % (self.base.name, self.name),
                              option=self.option("xml"))
         permissions = params.get("permissions") or {}
         self.fields = {
@@ -141,7 +141,7 @@ class DeclaredVolume:
         }
         given = [key for key in _CONTENT_OPTIONS if params.get(key)]
         if len(given) > 1:
-            raise ModelError("conflicts with %s: a volume's content comes from one of %s" % (
+            raise InputError("conflicts with %s: a volume's content comes from one of %s" % (
                 given[0], ", ".join(_CONTENT_OPTIONS)), option=self.option(given[1]))
         self.backing = self._backing(params.get("backing"))
         self.clone = self._clone(params.get("clone"))
@@ -158,14 +158,14 @@ class DeclaredVolume:
             return None
         option = self.option("backing")
         if bool(backing.get("volume")) == bool(backing.get("path")):
-            raise ModelError("give the backing volume (volume, and pool when it is in another pool) or a path, "
+            raise InputError("give the backing volume (volume, and pool when it is in another pool) or a path, "
                              "one of the two", option=option)
         if backing.get("path"):
             path = xm.TEXT.normalize(backing["path"], option + ".path")
             if not path.startswith("/"):
-                raise ModelError("must be an absolute path, got %r" % path, option=option + ".path")
+                raise InputError("must be an absolute path, got %r" % path, option=option + ".path")
             if backing.get("pool"):
-                raise ModelError("names the pool of a backing volume; a backing path has none", option=option + ".pool")
+                raise InputError("names the pool of a backing volume; a backing path has none", option=option + ".pool")
             return {"path": path, "format": backing.get("format")}
         return {"volume": NAME.normalize(backing["volume"], option + ".volume"),
                 "pool": NAME.normalize(backing["pool"], option + ".pool") if backing.get("pool") else self.pool,
@@ -182,10 +182,10 @@ class DeclaredVolume:
         if not path:
             return None
         if not os.path.isfile(path):
-            raise ModelError("%s is not a file on the host the task runs on" % path, option=self.option("upload"))
+            raise InputError("%s is not a file on the host the task runs on" % path, option=self.option("upload"))
         image_format = probe_format(path)
         if self.fields["format"] and self.fields["format"] != image_format:
-            raise ModelError("is %s, but the file to upload (%s) is a %s image" % (
+            raise InputError("is %s, but the file to upload (%s) is a %s image" % (
                 self.fields["format"], path, image_format), option=self.option("format"))
         return {"path": path, "size": os.path.getsize(path), "format": image_format}
 
@@ -199,7 +199,7 @@ class DeclaredVolume:
             raise VirtLibvirtError(missing, option=self.option("cloud_init"))
         for key in ("capacity", "format"):
             if self.fields[key] is not None and not (key == "format" and self.fields[key] in ("raw", "iso")):
-                raise ModelError("is the size and format of the cloud-init image cloud_init makes; omit it",
+                raise InputError("is the size and format of the cloud-init image cloud_init makes; omit it",
                                  option=self.option(key))
         instance_id = self.name.rsplit(".", 1)[0] if "." in self.name else self.name
         return _cloud_init.cloud_init_files(options, self.option("cloud_init"), instance_id)
@@ -285,12 +285,12 @@ class VolumeAdapter(Adapter):
         steps = {}
         declared_format = fields["format"] or (declared.base.format if declared.base is not None else None)
         if declared_format and current.format and declared_format != current.format and declared.cloud_init is None:
-            raise ModelError("the volume %s exists in format %s; libvirt cannot convert it to %s (create a new volume "
+            raise InputError("the volume %s exists in format %s; libvirt cannot convert it to %s (create a new volume "
                              "with clone, or remove this one first)" % (declared.name, current.format, declared_format),
                              option=declared.option("format"))
         backing_path = self._backing(declared)[0] if declared.backing else None
         if declared.backing and backing_path != current.backing_path:
-            raise ModelError("the volume %s exists %s; the backing of an existing volume cannot be changed to %s" % (
+            raise InputError("the volume %s exists %s; the backing of an existing volume cannot be changed to %s" % (
                 declared.name, "backed by %s" % current.backing_path if current.backing_path else "without a backing",
                 backing_path), option=declared.option("backing"))
         capacity = fields["capacity"]
@@ -300,7 +300,7 @@ class VolumeAdapter(Adapter):
                 tracker.add("capacity", describe_size(current.capacity), describe_size(capacity))
                 steps["resize"] = capacity
             elif current.capacity - capacity >= rounding:
-                raise ModelError("is %s, smaller than the volume %s (%s); a volume is only grown, never shrunk (that "
+                raise InputError("is %s, smaller than the volume %s (%s); a volume is only grown, never shrunk (that "
                                  "would cut off its data)" % (describe_size(capacity), declared.name,
                                                               describe_size(current.capacity)),
                                  option=declared.option("capacity"))
@@ -342,7 +342,7 @@ class VolumeAdapter(Adapter):
             image = _cloud_init_image(declared.cloud_init)
             values["format"], values["capacity"] = "raw", len(image)
         if values.get("capacity") is None and desired.capacity is None:
-            raise ModelError("is required to create the new volume %s (or give backing, clone, upload or cloud_init)"
+            raise InputError("is required to create the new volume %s (or give backing, clone, upload or cloud_init)"
                              % declared.name, option=declared.option("capacity"))
         if values.get("format") is None and desired.format is None:
             values["format"] = "raw"
@@ -369,7 +369,7 @@ class VolumeAdapter(Adapter):
             image_format = backing["format"]
             if image_format is None:
                 if not (_is_local(self.connection) and os.path.isfile(backing["path"])):
-                    raise ModelError("the format of %s cannot be read on this host; give it" % backing["path"],
+                    raise InputError("the format of %s cannot be read on this host; give it" % backing["path"],
                                      option=declared.option("backing.format"))
                 image_format = probe_format(backing["path"])
             return backing["path"], image_format, None

@@ -22,7 +22,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC, LibvirtConnection, is_libvirt_error, libvirt, libvirt_error_text,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, VirtLibvirtError
 
 # Mirrored by the DOCUMENTATION of plugins/modules/xenpv_drivers.py.
 GUEST_SPEC = {
@@ -67,17 +67,17 @@ def package_name_map(names):
     for seed_name, own_name in (names or {}).items():
         option = "package_names.%s" % seed_name
         if seed_name not in rules.SEED_PACKAGES:
-            raise ModelError("%r is not one of Red Hat's xenpv-win package names (%s)"
+            raise InputError("%r is not one of Red Hat's xenpv-win package names (%s)"
                              % (seed_name, ", ".join(rules.SEED_PACKAGES)), option="package_names")
         if not isinstance(own_name, str) or not _PACKAGE_NAME.match(own_name):
-            raise ModelError("must be a package name (letters, digits, '.', '_', '+', '-', not starting with '-'), "
+            raise InputError("must be a package name (letters, digits, '.', '_', '+', '-', not starting with '-'), "
                              "got %r" % (own_name,),
                              option=option)
         mapping[seed_name] = own_name
     own_names = list(mapping.values())
     duplicates = sorted(set(name for name in own_names if own_names.count(name) > 1))
     if duplicates:
-        raise ModelError("two of Red Hat's package names map to the same package %r" % duplicates[0],
+        raise InputError("two of Red Hat's package names map to the same package %r" % duplicates[0],
                          option="package_names")
     return mapping
 
@@ -208,13 +208,13 @@ def check_xenpv_host(params, host, gather):
     """Apply every rule to the host and the declared guests; returns the module's result.
 
     ``host`` answers the questions (ModuleHost or _xenpv_raw.CommandHost); ``gather`` says which, in the
-    result. Raises ModelError for bad input before reading anything, and VirtLibvirtError listing every
+    result. Raises InputError for bad input before reading anything, and VirtLibvirtError listing every
     problem when ``fail_on_problems`` is set (the result travels with it).
     """
     guests, mapping = check_input(params)
     installroot = params.get("installroot") or "/"
     if not host.is_directory(installroot):
-        raise ModelError("%s is not a directory" % installroot, option="installroot")
+        raise InputError("%s is not a directory" % installroot, option="installroot")
     release_file = params.get("release_file") or "/etc/redhat-release"
     release_text, release_error = host.read_release(release_file)
     machine = params.get("host_arch") or host.machine()

@@ -20,7 +20,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import uri_secret_values
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError, VirtLibvirtError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, VirtLibvirtError
 from ansible_collections.virt.libvirt.plugins.module_utils._module import argument_error_messages
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv import (
     RELEASE_READ_LIMIT, missing_guest_message, xenpv_argument_spec,
@@ -65,7 +65,7 @@ def with_environment(environment, argv):
     assignments = []
     for name, value in sorted(environment.items()):
         if not _ENVIRONMENT_NAME.match(str(name)):
-            raise ModelError("%r is not an environment variable name" % (name,), option="environment")
+            raise InputError("%r is not an environment variable name" % (name,), option="environment")
         assignments.append("%s=%s" % (name, value))
     return ["env"] + assignments + list(argv)
 
@@ -81,8 +81,8 @@ def validated_parameters(args, module_name):
     errors = validation.errors.errors
     if errors:
         if isinstance(errors[0], UnsupportedError):
-            raise ModelError("Unsupported parameters for (%s) module: %s" % (module_name, errors[0].args[0]))
-        raise ModelError(argument_error_messages(errors)[0])
+            raise InputError("Unsupported parameters for (%s) module: %s" % (module_name, errors[0].args[0]))
+        raise InputError(argument_error_messages(errors)[0])
     return validation.validated_parameters
 
 
@@ -126,10 +126,10 @@ def check_raw_input(params):
     for name in _HOST_PATHS:
         value = params.get(name)
         if value and not value.startswith("/"):
-            raise ModelError("must be an absolute path on the host when its facts are gathered with commands "
+            raise InputError("must be an absolute path on the host when its facts are gathered with commands "
                              "(gather=raw), got %r" % value, option=name)
     if needs_libvirt(params) and uri_secret_values(params.get("uri")):
-        raise ModelError("carries a password; virsh on the host would show it in the host's process list. Use "
+        raise InputError("carries a password; virsh on the host would show it in the host's process list. Use "
                          "a URI without a password, or a host that can run the module (gather=module)",
                          option="uri")
 

@@ -29,7 +29,7 @@ import re
 from collections import namedtuple
 
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import guess_disk_bus
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError
 
 SEED_PACKAGES = ("xenpv-win-32bit", "xenpv-win-32bit-debug", "xenpv-win-64bit", "xenpv-win-64bit-debug")
 MINIMUM_RELEASE = (5, 2)
@@ -136,22 +136,22 @@ def parse_windows(text, option):
     """The supported Windows version ``text`` names, or which unsupported one.
 
     Returns ParsedWindows(key, title, arch_hint): ``key`` is None for a recognisable version the drivers
-    do not support (a problem, not bad input). Raises ModelError when ``text`` names no Windows version.
+    do not support (a problem, not bad input). Raises InputError when ``text`` names no Windows version.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ModelError("must name the guest's Windows version, for example 'Windows XP, Service Pack 3'",
+        raise InputError("must name the guest's Windows version, for example 'Windows XP, Service Pack 3'",
                          option=option)
     simple = _simplify(text)
     arch_hint = None
     for pattern, wordsize in _ARCH_WORDS:
         if re.search(pattern, simple):
             if arch_hint is not None and arch_hint != wordsize:
-                raise ModelError("%r names both 32-bit and 64-bit" % text, option=option)
+                raise InputError("%r names both 32-bit and 64-bit" % text, option=option)
             arch_hint = wordsize
             simple = " ".join(re.sub(pattern, " ", simple).split())
     service_packs = re.findall(r"\bsp (\d+)\b", simple)
     if len(service_packs) > 1:
-        raise ModelError("%r names more than one service pack" % text, option=option)
+        raise InputError("%r names more than one service pack" % text, option=option)
     service_pack = int(service_packs[0]) if service_packs else None
     words = set(simple.split())
     if "xp" in words:
@@ -162,7 +162,7 @@ def parse_windows(text, option):
         family, title = ("2003r2", "Windows Server 2003 R2") if r2 else ("2003", "Windows Server 2003")
         if "x64" in words:  # "Windows Server 2003 x64 Edition" is the 64-bit one
             if arch_hint == 32:
-                raise ModelError("%r names both 32-bit and 64-bit" % text, option=option)
+                raise InputError("%r names both 32-bit and 64-bit" % text, option=option)
             arch_hint = 64
     else:
         for pattern, other_title in _OTHER_WINDOWS:
@@ -170,7 +170,7 @@ def parse_windows(text, option):
             if match:
                 named = other_title % match.group(1).replace(" ", ".") if "%s" in other_title else other_title
                 return ParsedWindows(None, named, arch_hint)
-        raise ModelError(
+        raise InputError(
             "%r is not a Windows version the xenpv-win check knows; use Red Hat's wording (%s) or a short "
             "form (%s)" % (text, "; ".join(v.title for v in SUPPORTED_WINDOWS),
                            ", ".join(v.key for v in SUPPORTED_WINDOWS)), option=option)
@@ -419,7 +419,7 @@ def uses_hd_boot(domain):
 # ----------------------------------------------------------------------------------------------
 
 class Guest:
-    """One declared guest, normalised (bad input raises ModelError naming the option)."""
+    """One declared guest, normalised (bad input raises InputError naming the option)."""
 
     def __init__(self, item, index, option="guests"):
         prefix = "%s[%d]" % (option, index)
@@ -428,22 +428,22 @@ class Guest:
         self.windows = parse_windows(item.get("os"), prefix + ".os")
         arch = item.get("arch")
         if arch is not None and arch not in WORDSIZES:
-            raise ModelError("must be 32 or 64, got %r" % (arch,), option=prefix + ".arch")
+            raise InputError("must be 32 or 64, got %r" % (arch,), option=prefix + ".arch")
         hint = self.windows.arch_hint
         if arch is not None and hint is not None and arch != hint:
-            raise ModelError("is %d but os %r says %d-bit" % (arch, item.get("os"), hint), option=prefix + ".arch")
+            raise InputError("is %d but os %r says %d-bit" % (arch, item.get("os"), hint), option=prefix + ".arch")
         arch = arch or hint
         if arch is None and self.windows.key is not None:
             archs = _SUPPORTED_BY_KEY[self.windows.key].archs
             if len(archs) > 1:
-                raise ModelError("is required: %s exists as 32-bit and as 64-bit" % self.windows.title,
+                raise InputError("is required: %s exists as 32-bit and as 64-bit" % self.windows.title,
                                  option=prefix + ".arch")
             arch = archs[0]
         self.arch = arch
         free_space = item.get("free_space_mb")
         if free_space is not None and (isinstance(free_space, bool) or not isinstance(free_space, int)
                                        or free_space < 0):
-            raise ModelError("must be a number of megabytes (0 or more), got %r" % (free_space,),
+            raise InputError("must be a number of megabytes (0 or more), got %r" % (free_space,),
                              option=prefix + ".free_space_mb")
         self.free_space_mb = free_space
 
@@ -453,7 +453,7 @@ def normalize_guests(items, option="guests"):
     names = [guest.name for guest in guests if guest.name]
     duplicates = sorted(set(name for name in names if names.count(name) > 1))
     if duplicates:
-        raise ModelError("the guest %s is listed more than once" % duplicates[0], option=option)
+        raise InputError("the guest %s is listed more than once" % duplicates[0], option=option)
     return guests
 
 

@@ -861,16 +861,47 @@ def merge_unmodelled(model, base, tracker):
                 if created and (len(existing) or existing.attrib):
                     model.insert_child(target, existing, path)
                 continue
-            same_tag = target.findall(child.tag)
-            if any(element_contains(element, child) for element in same_tag):
-                continue
-            replacement = copy.deepcopy(child)
-            replacement.tail = None
-            if same_tag:
-                target.replace(same_tag[0], replacement)
-                tracker.add(label(child_path), describe_element(same_tag[0]), describe_element(child))
-            else:
-                model.insert_child(target, replacement, path)
-                tracker.add(label(child_path), None, describe_element(child))
+            _merge_child(target, child, tracker, label(child_path),
+                         lambda parent, element, path=path: model.insert_child(parent, element, path), keep_tail=False)
 
     walk(model.element, base.element, "")
+
+
+def merge_unmodelled_children(target, declared, tracker, label, owned=(), insert=None, repeated=(),
+                              replace_all=False):
+    """Lay the children of ``declared`` (an element of a user's document) that the model does not own onto
+    ``target`` (the same element of the definition), as ``merge_unmodelled`` does below a field's path.
+
+    ``owned`` holds the tags the model types (left alone); ``label(child)`` names the change in ``tracker``;
+    ``insert(parent, element)`` adds an element (default: at the end; a model's ``insert_child`` keeps
+    libvirt's order). A child with a tag in ``repeated`` is added beside the others of its tag, never in their
+    place; with ``replace_all`` a child replaces every one of its tag and is reported as added.
+    """
+    for child in declared:
+        if isinstance(child.tag, str) and child.tag not in owned:
+            _merge_child(target, child, tracker, label(child), insert, add_only=child.tag in repeated,
+                         replace_all=replace_all)
+
+
+def _merge_child(target, child, tracker, name, insert=None, add_only=False, replace_all=False, keep_tail=True):
+    """The one rule for an element the model does not type: libvirt adds defaults to what it stores, so the
+    declared ``child`` is present when an element of ``target`` with its tag contains it; else it takes the
+    place of the first one of its tag (or of all of them), or is added."""
+    same_tag = [element for element in target if element.tag == child.tag]
+    if any(element_contains(element, child) for element in same_tag):
+        return
+    replacement = copy.deepcopy(child)
+    if not keep_tail:
+        replacement.tail = None
+    if same_tag and not add_only and not replace_all:
+        target.replace(same_tag[0], replacement)
+        tracker.add(name, describe_element(same_tag[0]), describe_element(child))
+        return
+    if replace_all:
+        for element in same_tag:
+            target.remove(element)
+    if insert is None:
+        target.append(replacement)
+    else:
+        insert(target, replacement)
+    tracker.add(name, None, describe_element(child))

@@ -27,7 +27,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._capabilities import 
 from ansible_collections.virt.libvirt.plugins.module_utils._capabilities_model import Capabilities
 from ansible_collections.virt.libvirt.plugins.module_utils._domain import DeclaredDomain, DomainPlan
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import DEVICE_CLASSES, Domain
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, ModelError
 from ansible_collections.virt.libvirt.plugins.module_utils._network import (
     DeclaredNetwork, NetworkPlan, options_from_document,
 )
@@ -384,7 +384,7 @@ def test_network_dhcp_host_change_is_the_only_difference(path):
         reason = EXCEPTED[(identifier, "dhcp host")]
         if reason == REFUSED_PASSTHROUGH_IP:
             _original, options, _expected = network_host_change(path)
-            with pytest.raises(ModelError, match="^ips: a network with forward mode passthrough carries no IP"):
+            with pytest.raises(InputError, match="^ips: a network with forward mode passthrough carries no IP"):
                 NetworkPlan(DeclaredNetwork({"name": "net", "ips": options["ips"]}),
                             Network.from_xml(path.read_text(encoding="utf-8")))
         else:  # the reason holds: no address at all, in the forward mode named

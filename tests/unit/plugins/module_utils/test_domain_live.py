@@ -10,7 +10,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._domain_live import (
     comparable, differences, live_operations,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError, ModelError
 
 # A guest's persistent definition as libvirt 9.0 stores it (virsh dumpxml --inactive), and the same guest
 # running (virsh dumpxml), as read from a real KVM guest: runtime data and what the start expanded.
@@ -207,7 +207,7 @@ def test_max_vcpu_and_vcpu():
     assert plan({"max_vcpu": 2, "vcpu": 2}, stored_without_ceiling).tracker.as_list() == []
     new = plan({"memory": 1024, "max_vcpu": 4}, None).desired
     assert (new.vcpu, new.vcpu_current) == (4, None)
-    with pytest.raises(ModelError, match=r"^vcpu: 5 vCPUs online is more than max_vcpu \(4\)"):
+    with pytest.raises(InputError, match=r"^vcpu: 5 vCPUs online is more than max_vcpu \(4\)"):
         plan({"max_vcpu": 4, "vcpu": 5})
     # libvirt writes no current when every vCPU is online: a document that says it is no change
     assert plan({"xml": PERSISTENT.replace("current='1'>4", "current='4'>4")}, stored_without_ceiling.replace(
@@ -231,9 +231,9 @@ def test_an_empty_cdrom_ejects_its_medium():
     assert plan({"disks": [{"target": "hdc", "device": "cdrom"}]}).tracker.as_list() == []  # empty already
     # a hard disk declared without a source keeps it (not declared); with '' it is refused
     assert plan({"disks": [{"target": "vdb"}]}).tracker.as_list() == []
-    with pytest.raises(ModelError, match=r"^disks\[vdb\].source: '' \(no medium\) is only for a cdrom or floppy"):
+    with pytest.raises(InputError, match=r"^disks\[vdb\].source: '' \(no medium\) is only for a cdrom or floppy"):
         plan({"disks": [{"target": "vdb", "source": ""}]})
-    with pytest.raises(ModelError, match=r"^disks\[0\].source: '' \(no medium\) is only for a cdrom or floppy"):
+    with pytest.raises(InputError, match=r"^disks\[0\].source: '' \(no medium\) is only for a cdrom or floppy"):
         plan({"disks": [{"target": "vdb", "device": "disk", "source": ""}]})
 
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xenpv_raw as raw
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError
 from ansible_collections.virt.libvirt.plugins.module_utils._xenpv import ModuleHost
 
 HOSTILE = ["plain", "two words", "it's", '"double"', "$(touch {marker})", "`touch {marker}`", "a;touch {marker}",
@@ -59,7 +59,7 @@ def test_environment_names_and_values_are_arguments_too(tmp_path):
     # As for the module: the task's PATH decides where rpm is found, not whether the host can be read at all.
     host = raw.CommandHost(run_argv, {"PATH": str(tmp_path)})
     assert host.find_rpm() is None and host.machine() == platform.machine() and host.is_directory(str(tmp_path))
-    with pytest.raises(ModelError) as refused:
+    with pytest.raises(InputError) as refused:
         raw.with_environment({"A;touch %s" % marker: "1"}, ["id"])
     assert refused.value.option == "environment"
 
@@ -122,19 +122,19 @@ def test_commands_read_the_same_facts_as_the_module(tmp_path):
 
 def test_paths_must_be_absolute_and_passwords_stay_off_the_hosts_command_line():
     params = raw.validated_parameters({"release_file": "redhat-release"}, "virt.libvirt.xenpv_drivers")
-    with pytest.raises(ModelError) as refused:
+    with pytest.raises(InputError) as refused:
         raw.check_raw_input(params)
     assert refused.value.option == "release_file"
     params = raw.validated_parameters({"uri": "esx://root:s3cret@host/", "guests": [{"name": "g", "os": "xp-sp3"}]},
                                       "virt.libvirt.xenpv_drivers")
-    with pytest.raises(ModelError) as refused:
+    with pytest.raises(InputError) as refused:
         raw.check_raw_input(params)
     assert refused.value.option == "uri" and "s3cret" not in str(refused.value)
     # ~ is not expanded on the controller: it would name the controller's home, not the host's
     assert raw.validated_parameters({"release_file": "~/x"}, "m")["release_file"] == "~/x"
-    with pytest.raises(ModelError) as refused:
+    with pytest.raises(InputError) as refused:
         raw.validated_parameters({"gather": "sometimes"}, "virt.libvirt.xenpv_drivers")
     assert "gather" in str(refused.value)
-    with pytest.raises(ModelError) as refused:
+    with pytest.raises(InputError) as refused:
         raw.validated_parameters({"bogus": 1}, "virt.libvirt.xenpv_drivers")
     assert str(refused.value).startswith("Unsupported parameters for (virt.libvirt.xenpv_drivers) module: bogus")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xenpv_rules as rules
 from ansible_collections.virt.libvirt.plugins.module_utils._domain_model import Domain
-from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
+from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputError
 from tests.support.harness import CORPUS
 from tests.support.source_documents import format_domains, source_document
 
@@ -118,24 +118,24 @@ def test_other_windows_versions_are_recognised_as_unsupported(text, title):
 
 @pytest.mark.parametrize("text", ["Red Hat Enterprise Linux 5", "", "Windows", "Solaris 10 SP2"])
 def test_text_naming_no_windows_version_is_bad_input(text):
-    with pytest.raises(ModelError) as raised:
+    with pytest.raises(InputError) as raised:
         rules.parse_windows(text, "guests[0].os")
     assert raised.value.option == "guests[0].os"
 
 
 def test_contradicting_input_is_refused_naming_the_option():
-    with pytest.raises(ModelError, match="32-bit and 64-bit") as raised:
+    with pytest.raises(InputError, match="32-bit and 64-bit") as raised:
         rules.parse_windows("Windows Server 2003 SP2 32-bit 64-bit", "guests[0].os")
     assert raised.value.option == "guests[0].os"
-    with pytest.raises(ModelError, match="os .* says 32-bit") as raised:
+    with pytest.raises(InputError, match="os .* says 32-bit") as raised:
         guests({"os": "Windows Server 2003, Service Pack 2 \u2013 32-bit", "arch": 64})
     assert raised.value.option == "guests[0].arch"
-    with pytest.raises(ModelError, match="exists as 32-bit and as 64-bit") as raised:
+    with pytest.raises(InputError, match="exists as 32-bit and as 64-bit") as raised:
         guests({"os": "Windows Server 2003 R2 SP2"})
     assert raised.value.option == "guests[0].arch"
-    with pytest.raises(ModelError, match="more than once"):
+    with pytest.raises(InputError, match="more than once"):
         guests({"name": "w", "os": "xp-sp3"}, {"name": "w", "os": "xp-sp2"})
-    with pytest.raises(ModelError) as raised:
+    with pytest.raises(InputError) as raised:
         guests({"os": "xp-sp3"}, {"os": "xp-sp3", "free_space_mb": -1})
     assert raised.value.option == "guests[1].free_space_mb"
 
