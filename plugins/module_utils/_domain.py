@@ -165,7 +165,7 @@ class DeclaredDomain:
             if any(item.get(key) for key in ("source", "volume", "pool")):
                 continue
             if disk.device in REMOVABLE_DEVICES or (item.get("source") == "" and disk.device is None):
-                disk["source"] = EMPTY_MEDIUM
+                disk.settle("source", EMPTY_MEDIUM)
             elif item.get("source") == "":
                 raise InputError("'' (no medium) is only for a cdrom or floppy, and this is a %s" % disk.device,
                                  option=disk.option + ".source")
