@@ -290,9 +290,9 @@ def _is_multicast(address):
 
 
 # -- merging declared state onto the current definition --------------------------------------------
-_MODELLED_TOP_LEVEL = {"name", "uuid", "memory", "currentMemory", "vcpu", "os", "features", "on_poweroff",
-                       "on_reboot", "on_crash", "devices"}
-_MODELLED_OS_CHILDREN = {"type", "loader", "kernel", "initrd", "cmdline", "root", "boot"}
+# The elements the model's fields own; what a user's document says anywhere else is kept as written.
+_MODELLED_TOP_LEVEL = Domain.owned_tags()
+_MODELLED_OS_CHILDREN = Domain.owned_tags("os")
 
 
 def _device_fields(device):

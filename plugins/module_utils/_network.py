@@ -302,7 +302,9 @@ def options_from_document(network):
 
 
 # -- the desired definition ------------------------------------------------------------------------
-_MODELLED_TOP_LEVEL = {"name", "uuid", "forward", "bridge", "mtu", "mac", "domain", "ip"}
+# The elements the model's fields own, and the addresses (IpAddress objects, merged one by one); what a user's
+# document says anywhere else is kept as written.
+_MODELLED_TOP_LEVEL = Network.owned_tags() | {"ip"}
 # Top-level elements that may repeat; a declared one is added beside the others, not in their place.
 _REPEATED_TOP_LEVEL = {"route", "portgroup"}
 # Children of <forward> an xml base lays over an existing network (its <interface>s are forward.dev's).

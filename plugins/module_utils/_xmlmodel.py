@@ -598,6 +598,18 @@ class XMLModel:
                     found[name] = value
         return found
 
+    @classmethod
+    def owned_tags(cls, under=""):
+        """The child tags of the element at ``under`` that a field of the model reads or writes: what a user's
+        document says in them is compared field by field, the rest is kept as written (merge_unmodelled)."""
+        prefix = under + "/" if under else ""
+        tags = set()
+        for field in cls.fields().values():
+            path = field.path + "/" + field.tag if isinstance(field, ListField) else field.path
+            if path.startswith(prefix) and len(path) > len(prefix):
+                tags.add(path[len(prefix):].split("/")[0])
+        return tags
+
     def values(self):
         return {name: getattr(self, name) for name in self.fields()}
 

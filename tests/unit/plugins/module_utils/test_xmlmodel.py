@@ -146,3 +146,11 @@ def test_elements_equivalent_ignores_whitespace_only():
     assert xm.elements_equivalent(first, etree.fromstring("<a x='1'><b> t </b></a>"))
     assert not xm.elements_equivalent(first, etree.fromstring("<a x='2'><b>t</b></a>"))
     assert not xm.elements_equivalent(first, etree.fromstring("<a x='1'><b>u</b></a>"))
+
+
+def test_owned_tags_are_the_elements_the_fields_read():
+    assert Thing.owned_tags() == {"name", "memory", "net", "opts", "items"}
+    assert Thing.owned_tags("opts") == {"b"}
+    assert Thing.owned_tags("items") == {"item"}
+    assert Thing.owned_tags("net") == {"mac"}
+    assert Thing.owned_tags("name") == set()
