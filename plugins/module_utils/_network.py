@@ -10,7 +10,6 @@ is written to its definition and reported as ``restart_required`` unless ``resta
 """
 from __future__ import annotations
 
-import copy
 import ipaddress
 import re
 
@@ -27,7 +26,7 @@ from ansible_collections.virt.libvirt.plugins.module_utils._errors import InputE
 from ansible_collections.virt.libvirt.plugins.module_utils._network_guests import GuestsOnNetwork
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import (
     HOST_MODES, IP_FAMILIES, OPTIONS, DhcpHost, DhcpRange, DnsNameCodec, DuidCodec, IpAddress, IpAddressCodec, NetmaskCodec,
-    Network, classful_prefix, describe_host, family_of, host_identity, netmask_to_prefix,
+    Network, classful_prefix, describe_host, family_of, host_identity, host_identity_label,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._options import (
     argument_spec, option_of, read_back,
@@ -91,7 +90,8 @@ class DeclaredNetwork:
 
     Nothing here talks to libvirt: every error in the input is found before the host is touched.
     ``fields`` holds the scalar values (None: not declared; '' for ``forward.dev`` and ``domain``:
-    remove it). ``ips`` is None when not declared, else the whole list of addresses.
+    remove it). ``ips`` is None when not declared, else the whole list of addresses (IpAddress objects built
+    from their options, ``IpAddress.from_options``, over the same address of the ``xml`` base when it has one).
     """
 
     def __init__(self, params, prefix=""):
@@ -108,14 +108,14 @@ class DeclaredNetwork:
         own_fields, own_ips = self._normalize(params, self.prefix)
         if self.base is not None:
             base_fields, base_ips = self._normalize(options_from_document(self.base), self._opt("xml: "))
-            templates = {ip.address: ip.element for ip in self.base.ips}
+            documents = {ip.address: ip.element for ip in self.base.ips}
         else:
-            base_fields, base_ips, templates = {}, None, {}
+            base_fields, base_ips, documents = {}, None, {}
         self.fields = {key: own_fields[key] if own_fields[key] is not None else base_fields.get(key)
                        for key in own_fields}
-        self.ips = own_ips if own_ips is not None else base_ips
-        for ip in self.ips or []:
-            ip["element"] = templates.get(ip["address"])
+        ips = own_ips if own_ips is not None else base_ips
+        self.ips = None if ips is None else [
+            IpAddress.from_options(values, option, documents.get(values["address"])) for values, option in ips]
         self._check_combination()
 
     def _opt(self, name):
@@ -133,16 +133,18 @@ class DeclaredNetwork:
             return values, None
         if not isinstance(ips, (list, tuple)):
             raise InputError("must be a list of addresses", option=prefix + "ips")
-        normalized = [self._ip(item or {}, "%sips[%d]" % (prefix, index)) for index, item in enumerate(ips)]
+        options = ["%sips[%d]" % (prefix, index) for index in range(len(ips))]
+        normalized = [(self._ip(item or {}, option), option) for item, option in zip(ips, options)]
         seen = {}
-        for ip in normalized:
+        for ip, option in normalized:
             if ip["address"] in seen:
                 raise InputError("%s is declared twice (also in %s)" % (ip["address"], seen[ip["address"]]),
-                                 option=ip["option"] + ".address")
-            seen[ip["address"]] = ip["option"]
+                                 option=option + ".address")
+            seen[ip["address"]] = option
         return values, normalized
 
     def _ip(self, item, option):
+        """An address' options, normalised (the values ``IpAddress.from_options`` takes)."""
         if item.get("address") in (None, ""):
             raise InputError("is required", option=option + ".address")
         address = IpAddressCodec().normalize(item["address"], option + ".address")
@@ -154,23 +156,21 @@ class DeclaredNetwork:
         prefix, netmask = item.get("prefix"), item.get("netmask")
         if prefix is not None and netmask not in (None, ""):
             raise InputError("give prefix or netmask, not both", option=option + ".netmask")
-        length, spelling = None, None
+        length, mask = None, None
         if netmask not in (None, ""):
             if family == "ipv6":
                 raise InputError("an IPv6 address takes a prefix (such as 64), not a netmask", option=option + ".netmask")
-            length, spelling = netmask_to_prefix(_NETMASK.normalize(netmask, option + ".netmask")), "netmask"
+            mask = _NETMASK.normalize(netmask, option + ".netmask")
         elif prefix is not None:
             length = xm.INT.normalize(prefix, option + ".prefix")
             maximum = 32 if family == "ipv4" else 128
             if not 0 < length <= maximum:
                 raise InputError("%d is outside 1-%d, the prefix lengths of an %s address"
                                  % (length, maximum, family.replace("ip", "IP")), option=option + ".prefix")
-            spelling = "prefix"
         elif classful_prefix(address) is None:
             raise InputError("%s has no address class; give its prefix" % address, option=option + ".prefix")
-        return {"address": address, "family": family, "declared_family": declared_family, "prefix": length,
-                "spelling": spelling, "dhcp": self._dhcp(item.get("dhcp"), option + ".dhcp", family),
-                "option": option, "element": None}
+        return {"address": address, "family": declared_family, "prefix": length, "netmask": mask,
+                "dhcp": self._dhcp(item.get("dhcp"), option + ".dhcp", family)}
 
     def _dhcp(self, item, option, family):
         if item is None:
@@ -197,7 +197,7 @@ class DeclaredNetwork:
                 raise InputError("is false, so the address serves no DHCP, but ranges or hosts are declared",
                                  option=option + ".enabled")
             ranges, hosts = [], []
-        return {"ranges": ranges, "hosts": hosts, "option": option}
+        return {"ranges": ranges, "hosts": hosts}
 
     @staticmethod
     def _range(item, option, codec):
@@ -208,7 +208,7 @@ class DeclaredNetwork:
         end = codec.normalize(item["end"], option + ".end")
         if ipaddress.ip_address(start) > ipaddress.ip_address(end):
             raise InputError("starts at %s, after its end %s" % (start, end), option=option)
-        return {"start": start, "end": end, "option": option}
+        return DhcpRange.from_options({"start": start, "end": end}, option)
 
     @staticmethod
     def _host(item, option, family, codec):
@@ -219,7 +219,6 @@ class DeclaredNetwork:
             "id": _DUID.normalize(item["id"], option + ".id") if item.get("id") else None,
             "name": _DNS_NAME.normalize(item["name"], option + ".name") if item.get("name") else None,
             "ip": codec.normalize(item["ip"], option + ".ip"),
-            "option": option,
         }
         if family == "ipv4":
             if host["id"]:
@@ -233,7 +232,7 @@ class DeclaredNetwork:
                                  option=option + ".mac")
             if not host["id"] and not host["name"]:
                 raise InputError("a static IPv6 lease needs the client's DUID (id) or a name", option=option + ".id")
-        return host
+        return DhcpHost.from_options(host, option)
 
     # -- checks across options -----------------------------------------------------------------
     def _check_combination(self):
@@ -245,29 +244,28 @@ class DeclaredNetwork:
         if mode in HOST_MODES:
             _check_host_mode(mode, fields, self.ips, self.option, self._opt("ips"))
         if self.ips is not None:
-            _check_single_dhcp([(ip, ip["option"]) for ip in self.ips if ip["dhcp"] and
-                                (ip["dhcp"]["ranges"] or ip["dhcp"]["hosts"])], self._opt("ips"))
+            _check_single_dhcp([(family_of(ip.address), ip.option) for ip in self.ips if ip.options["dhcp"] and
+                                (ip.options["dhcp"]["ranges"] or ip.options["dhcp"]["hosts"])], self._opt("ips"))
 
 
 def _check_unique_hosts(hosts, option):
     for key, what in (("mac", "MAC address"), ("id", "DUID"), ("name", "name"), ("ip", "IP address")):
         seen = {}
         for index, host in enumerate(hosts):
-            value = host.get(key)
+            value = host.options[key]
             if not value:
                 continue
             value = value.lower()
             if value in seen:
                 raise InputError("the %s %s is already used by hosts[%d]; each static lease needs its own"
-                                 % (what, host[key], seen[value]), option="%s[%d].%s" % (option, index, key))
+                                 % (what, host.options[key], seen[value]), option="%s[%d].%s" % (option, index, key))
             seen[value] = index
 
 
-def _check_single_dhcp(ips_with_dhcp, option):
-    """libvirt serves DHCP on one IPv4 and one IPv6 address per network."""
+def _check_single_dhcp(families_with_dhcp, option):
+    """libvirt serves DHCP on one IPv4 and one IPv6 address per network (``(family, option)`` pairs)."""
     seen = {}
-    for ip, where in ips_with_dhcp:
-        family = ip["family"] if isinstance(ip, dict) else ip.effective_family
+    for family, where in families_with_dhcp:
         if family in seen:
             raise InputError("libvirt serves DHCP on one %s address per network; %s has DHCP already"
                              % (family.replace("ip", "IP"), seen[family]), option=where + ".dhcp")
@@ -312,8 +310,7 @@ _FORWARD_CHILDREN_MERGED = ("nat", "pf", "address", "driver")
 
 
 def host_label(address, host):
-    kind, value = host_identity(host)
-    return "ips[%s].dhcp.hosts[%s]" % (address, value if kind != "name" else host.get("name"))
+    return "ips[%s].dhcp.hosts[%s]" % (address, host_identity_label(host))
 
 
 class NetworkPlan:
@@ -398,93 +395,29 @@ class NetworkPlan:
 
     # -- addresses --------------------------------------------------------------------------------
     def _apply_ips(self):
+        """Each declared address (IpAddress.from_options) is laid over the stored one of the same identity
+        (``IpAddress.IDENTITY``: its address) with ``apply_options``, or added; the others are removed."""
         desired, record = self.desired, self._record
         existing = desired.ips
-        by_address = {ip.address: ip for ip in existing}
+        by_key = {ip.key(): ip for ip in existing}
         matched = set()
         for declared_ip in self.declared.ips:
-            label = "ips[%s]" % declared_ip["address"]
-            ip = by_address.get(declared_ip["address"])
+            label = "ips[%s]" % declared_ip.address
+            ip = by_key.get(declared_ip.key())
             if ip is None:
-                template = declared_ip["element"]
-                ip = IpAddress(copy.deepcopy(template)) if template is not None else IpAddress()
-                self._fill_ip(ip, declared_ip, label, DifferenceTracker(), new=True)
+                # A copy: one declaration may be laid over several documents.
+                ip = declared_ip.copy()
                 desired.add_ip(ip)
                 record.add(label, None, ip.describe())
             else:
                 matched.add(id(ip.element))
-                self._fill_ip(ip, declared_ip, label, record, new=False)
-                if declared_ip["element"] is not None:
-                    _merge_unmodelled_ip(ip, declared_ip["element"], record, label)
+                self.host_fields.update(ip.apply_options(declared_ip.options, record, label + "."))
+                if declared_ip.document is not None:
+                    _merge_unmodelled_ip(ip, declared_ip.document, record, label)
         for ip in existing:
             if id(ip.element) not in matched:
                 record.add("ips[%s]" % ip.address, ip.describe(), None)
                 desired.remove_ip(ip)
-
-    def _fill_ip(self, ip, declared_ip, label, record, new):
-        if new:
-            ip.address = declared_ip["address"]
-            # libvirt needs family='ipv6' on an IPv6 address; an IPv4 one keeps it only when declared.
-            if declared_ip["family"] == "ipv6" or declared_ip["declared_family"]:
-                ip.family = declared_ip["family"]
-        length = declared_ip["prefix"]
-        if length is not None and (new or ip.prefix_length != length):
-            if not new:
-                record.add(label + ".prefix", ip.prefix_length, length)
-            ip.set_prefix_length(length, declared_ip["spelling"])
-        dhcp = declared_ip["dhcp"]
-        if dhcp is None:
-            return
-        if dhcp["ranges"] is not None:
-            self._apply_ranges(ip, dhcp["ranges"], label, record)
-        if dhcp["hosts"] is not None:
-            self._apply_hosts(ip, dhcp["hosts"], label, record)
-        ip.prune_dhcp()
-
-    @staticmethod
-    def _apply_ranges(ip, ranges, label, record):
-        wanted = [(r["start"], r["end"]) for r in ranges]
-        existing = ip.ranges
-        before = [r.key() for r in existing]
-        if sorted(before) == sorted(wanted):
-            return
-        record.add(label + ".dhcp.ranges", ["%s - %s" % key for key in before], ["%s - %s" % key for key in wanted])
-        for dhcp_range in existing:
-            if dhcp_range.key() not in wanted:
-                dhcp_range.element.getparent().remove(dhcp_range.element)
-        kept = {r.key() for r in ip.ranges}
-        for start, end in wanted:
-            if (start, end) not in kept:
-                dhcp_range = DhcpRange()
-                dhcp_range.start, dhcp_range.end = start, end
-                ip.add_range(dhcp_range)
-
-    def _apply_hosts(self, ip, hosts, label, record):
-        existing = ip.hosts
-        by_identity = {host_identity(host.entry()): host for host in existing}
-        matched = set()
-        for declared_host in hosts:
-            entry = {key: declared_host[key] for key in DhcpHost.ATTRIBUTES}
-            field = host_label(ip.address, entry)
-            host = by_identity.get(host_identity(entry))
-            if host is None:
-                host = DhcpHost()
-                _set_host(host, entry)
-                ip.add_host(host)
-                self._record_host(record, field, None, describe_host(entry))
-                continue
-            matched.add(id(host.element))
-            if host.entry() != entry:
-                self._record_host(record, field, host.describe(), describe_host(entry))
-                _set_host(host, entry)
-        for host in existing:
-            if id(host.element) not in matched:
-                self._record_host(record, host_label(ip.address, host.entry()), host.describe(), None)
-                host.element.getparent().remove(host.element)
-
-    def _record_host(self, record, field, before, after):
-        record.add(field, before, after)
-        self.host_fields.add(field)
 
     # -- the xml base on an existing network ------------------------------------------------------
     def _merge_unmodelled(self, base):
@@ -526,22 +459,22 @@ class NetworkPlan:
             if mode == "bridge" and not has_device and (self.current is None or declared.fields["forward_mode"]):
                 raise InputError("forward mode bridge needs the host bridge (bridge.name) or a host interface "
                                  "(forward.dev)", option=declared.option("bridge_name"))
-        options = {ip["address"]: ip for ip in declared.ips or []}
+        options = {ip.address: ip for ip in declared.ips or []}
         serving = []
         for ip in desired.ips:
             declared_ip = options.get(ip.address)
-            where = declared_ip["option"] if declared_ip else declared.prefix + "ips[%s]" % ip.address
+            where = declared_ip.option if declared_ip else declared.prefix + "ips[%s]" % ip.address
             if declared_ip is not None:
                 _check_addresses_in_subnet(ip, declared_ip)
             if ip.serves_dhcp:
-                serving.append((ip, where))
+                serving.append((ip.effective_family, where))
         _check_single_dhcp(serving, declared.prefix + "ips")
 
 
 def _check_addresses_in_subnet(ip, declared_ip):
-    """The address, its DHCP ranges and static hosts all lie inside the address' own subnet."""
+    """The address, its declared DHCP ranges and static hosts all lie inside the address' own subnet."""
     subnet = ip.subnet
-    option = declared_ip["option"]
+    option = declared_ip.option
     if subnet is None:
         return
     address = ipaddress.ip_address(ip.address)
@@ -552,7 +485,7 @@ def _check_addresses_in_subnet(ip, declared_ip):
     if special and subnet.version == 4 and address == subnet.broadcast_address:
         raise InputError("%s is the broadcast address of %s, not an address inside it" % (ip.address, subnet),
                          option=option + ".address")
-    dhcp = declared_ip["dhcp"] or {}
+    dhcp = declared_ip.options["dhcp"] or {}
 
     def check(value, where, what):
         parsed = ipaddress.ip_address(value)
@@ -563,18 +496,13 @@ def _check_addresses_in_subnet(ip, declared_ip):
                 what, value, "network" if parsed == subnet.network_address else "broadcast", subnet), option=where)
 
     for dhcp_range in dhcp.get("ranges") or []:
-        check(dhcp_range["start"], dhcp_range["option"] + ".start", "the range start")
-        check(dhcp_range["end"], dhcp_range["option"] + ".end", "the range end")
+        check(dhcp_range.start, dhcp_range.option + ".start", "the range start")
+        check(dhcp_range.end, dhcp_range.option + ".end", "the range end")
     for host in dhcp.get("hosts") or []:
-        check(host["ip"], host["option"] + ".ip", "the static address")
-        if host["ip"] == ip.address:
-            raise InputError("%s is the network's own address on the bridge, not one for a guest" % host["ip"],
-                             option=host["option"] + ".ip")
-
-
-def _set_host(host, entry):
-    for key in DhcpHost.ATTRIBUTES:
-        setattr(host, key, entry[key])
+        check(host.options["ip"], host.option + ".ip", "the static address")
+        if host.options["ip"] == ip.address:
+            raise InputError("%s is the network's own address on the bridge, not one for a guest" % host.options["ip"],
+                             option=host.option + ".ip")
 
 
 def _merge_unmodelled_ip(ip, declared_element, record, label):
@@ -658,7 +586,7 @@ def host_operations(source, desired):
 
 def _host_xml(host):
     element = DhcpHost()
-    _set_host(element, host)
+    element.set_entry(host)
     return element.to_xml()
 
 

@@ -8,10 +8,12 @@ compressed and lower-case), so comparing a declared network with libvirt's store
 """
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
+from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ModelError
 from ansible_collections.virt.libvirt.plugins.module_utils._options import Option
 from ansible_collections.virt.libvirt.plugins.module_utils._options import labels as option_labels
@@ -152,6 +154,13 @@ def classful_prefix(address):
     return None
 
 
+def declared_prefix_length(values):
+    """The prefix length an address' options declare (``prefix``, or ``netmask``), None when neither."""
+    if values["netmask"]:
+        return netmask_to_prefix(values["netmask"])
+    return values["prefix"]
+
+
 def netmask_to_prefix(netmask):
     return ipaddress.IPv4Network("0.0.0.0/%s" % netmask).prefixlen
 
@@ -177,12 +186,24 @@ def element_signature(element):
 class DhcpRange(xm.XMLModel):
     TAG = "range"
     CHILD_ORDER = {"": ["lease"]}
+    # A range is its bounds (as Device.IDENTITY, alternatives of fields): a range that differs is another one.
+    IDENTITY = (("start", "end"),)
+    # A range built from a task's options (from_options): its option (``ips[0].dhcp.ranges[1]``), for messages.
+    option = None
 
     start = xm.Field("", attr="start", codec=IP_ADDRESS)
     end = xm.Field("", attr="end", codec=IP_ADDRESS)
 
+    @classmethod
+    def from_options(cls, values, option):
+        """A range built from its options (``start``, ``end``, already normalised)."""
+        dhcp_range = cls()
+        dhcp_range.start, dhcp_range.end = values["start"], values["end"]
+        dhcp_range.option = option
+        return dhcp_range
+
     def key(self):
-        return (self.start, self.end)
+        return tuple(getattr(self, name) for name in self.IDENTITY[0])
 
     def describe(self):
         return "%s - %s" % (self.start, self.end)
@@ -194,27 +215,62 @@ class DhcpHost(xm.XMLModel):
     TAG = "host"
     CHILD_ORDER = {"": ["lease"]}
     ATTRIBUTES = ("mac", "id", "name", "ip")
+    # What names a static lease, tried in order: the MAC (IPv4), else the DUID (IPv6), else the host name.
+    IDENTITY = (("mac",), ("id",), ("name",))
+    # A host built from a task's options (from_options): the declared values, normalised (None: not
+    # declared), and the option they came from (``ips[0].dhcp.hosts[1]``), for messages.
+    options = None
+    option = None
 
     mac = xm.Field("", attr="mac", codec=xm.MAC)
     id = xm.Field("", attr="id", codec=DuidCodec())
     name = xm.Field("", attr="name", codec=DnsNameCodec())
     ip = xm.Field("", attr="ip", codec=IP_ADDRESS)
 
+    @classmethod
+    def from_options(cls, values, option):
+        """A host built from its options (``mac``, ``id``, ``name``, ``ip``, already normalised), remembering
+        them: ``stored.apply_options(declared.options, ...)`` lays them over a host the network has."""
+        host = cls()
+        host.options = values
+        host.option = option
+        host.set_entry(values)
+        return host
+
+    def apply_options(self, values, tracker, label):
+        """Take the declared values when they differ from this host's, recorded in ``tracker`` as ``label``."""
+        if self.entry() != values:
+            tracker.add(label, self.describe(), describe_host(values))
+            self.set_entry(values)
+
     def entry(self):
         """The modelled attributes as a dict (None where absent), as declared hosts are shaped."""
         return {name: getattr(self, name) for name in self.ATTRIBUTES}
+
+    def set_entry(self, entry):
+        for name in self.ATTRIBUTES:
+            setattr(self, name, entry[name])
+
+    def identity(self):
+        return host_identity(self.options if self.options is not None else self.entry())
 
     def describe(self):
         return describe_host(self.entry())
 
 
 def host_identity(host):
-    """What names a static lease: the MAC (IPv4), else the DUID (IPv6), else the host name."""
-    if host.get("mac"):
-        return "mac", host["mac"]
-    if host.get("id"):
-        return "id", host["id"]
+    """What names a static lease (an entry, as ``DhcpHost.entry`` shapes it): the first of
+    ``DhcpHost.IDENTITY`` it sets; a host name in any case."""
+    for (name,) in DhcpHost.IDENTITY[:-1]:
+        if host.get(name):
+            return name, host[name]
     return "name", (host.get("name") or "").lower()
+
+
+def host_identity_label(host):
+    """How ``changes`` names a static lease: its MAC, DUID or name as written."""
+    kind, value = host_identity(host)
+    return value if kind != "name" else host.get("name")
 
 
 def describe_host(host):
@@ -226,11 +282,108 @@ class IpAddress(xm.XMLModel):
 
     TAG = "ip"
     CHILD_ORDER = {"": ["tftp", "dhcp"], "dhcp": ["range", "host", "bootp"]}
+    # A network has one <ip> per address.
+    IDENTITY = (("address",),)
+    # An address built from a task's options (from_options): the declared values (``address``, ``prefix``,
+    # ``netmask``, ``family``, ``dhcp`` with its ``ranges`` and ``hosts`` as DhcpRange and DhcpHost objects;
+    # None: not declared), the option they came from (``ips[0]``), and ``document``, the same address' element
+    # in the ``xml`` base when there is one (what it says beyond the fields, TFTP or BOOTP, is laid over a
+    # stored address too).
+    options = None
+    option = None
+    document = None
 
     address = xm.Field("", attr="address", codec=IP_ADDRESS)
     netmask = xm.Field("", attr="netmask", codec=NetmaskCodec())
     prefix = xm.Field("", attr="prefix", codec=xm.IntCodec(minimum=0, maximum=128))
     family = xm.Field("", attr="family", codec=xm.EnumCodec(IP_FAMILIES))
+
+    @classmethod
+    def from_options(cls, values, option, document=None):
+        """A new address built from its options (already normalised), over a copy of ``document`` when
+        given, remembering them: ``stored.apply_options(declared.options, ...)`` lays them over an address
+        the network has."""
+        ip = cls(copy.deepcopy(document)) if document is not None else cls()
+        ip.options, ip.option, ip.document = values, option, document
+        ip.address = values["address"]
+        # libvirt needs family='ipv6' on an IPv6 address; an IPv4 one keeps it only when declared.
+        family = family_of(values["address"])
+        if family == "ipv6" or values["family"]:
+            ip.family = family
+        length = declared_prefix_length(values)
+        if length is not None:
+            ip.set_prefix_length(length, "netmask" if values["netmask"] else "prefix")
+        ip.apply_dhcp(values["dhcp"], DifferenceTracker(), "")
+        return ip
+
+    def key(self):
+        return tuple(getattr(self, name) for name in self.IDENTITY[0])
+
+    def apply_options(self, values, tracker, prefix=""):
+        """Set the declared prefix, DHCP ranges and static hosts where they differ, recording each in
+        ``tracker`` under ``prefix``. Returns the labels of the static hosts it changed (libvirt changes
+        those on a running network)."""
+        length = declared_prefix_length(values)
+        if length is not None and self.prefix_length != length:
+            tracker.add(prefix + "prefix", self.prefix_length, length)
+            self.set_prefix_length(length, "netmask" if values["netmask"] else "prefix")
+        return self.apply_dhcp(values["dhcp"], tracker, prefix)
+
+    def apply_dhcp(self, dhcp, tracker, prefix):
+        if dhcp is None:
+            return []
+        host_labels = []
+        if dhcp["ranges"] is not None:
+            self.apply_ranges(dhcp["ranges"], tracker, prefix + "dhcp.ranges")
+        if dhcp["hosts"] is not None:
+            host_labels = self.apply_hosts(dhcp["hosts"], tracker, prefix + "dhcp.hosts")
+        self.prune_dhcp()
+        return host_labels
+
+    def apply_ranges(self, ranges, tracker, label):
+        """The declared ranges (DhcpRange objects) replace this address' ranges, as one change."""
+        wanted = [dhcp_range.key() for dhcp_range in ranges]
+        existing = self.ranges
+        before = [dhcp_range.key() for dhcp_range in existing]
+        if sorted(before) == sorted(wanted):
+            return
+        tracker.add(label, ["%s - %s" % key for key in before], ["%s - %s" % key for key in wanted])
+        for dhcp_range in existing:
+            if dhcp_range.key() not in wanted:
+                dhcp_range.element.getparent().remove(dhcp_range.element)
+        kept = {dhcp_range.key() for dhcp_range in self.ranges}
+        for dhcp_range in ranges:
+            if dhcp_range.key() not in kept:
+                self.add_range(dhcp_range.copy())
+
+    def apply_hosts(self, hosts, tracker, label):
+        """The declared hosts (DhcpHost objects) matched with this address' hosts by identity: each laid over
+        its match or added, and hosts not declared removed; each change recorded as ``label[identity]``.
+        Returns those labels."""
+        existing = self.hosts
+        by_identity = {host.identity(): host for host in existing}
+        matched = set()
+        labels = []
+
+        def record(host, before, after):
+            labels.append("%s[%s]" % (label, host_identity_label(host)))
+            tracker.add(labels[-1], before, after)
+
+        for declared_host in hosts:
+            host = by_identity.get(declared_host.identity())
+            if host is None:
+                self.add_host(declared_host.copy())
+                record(declared_host.options, None, describe_host(declared_host.options))
+                continue
+            matched.add(id(host.element))
+            if host.entry() != declared_host.options:
+                record(declared_host.options, host.describe(), describe_host(declared_host.options))
+                host.set_entry(declared_host.options)
+        for host in existing:
+            if id(host.element) not in matched:
+                record(host.entry(), host.describe(), None)
+                host.element.getparent().remove(host.element)
+        return labels
 
     @property
     def effective_family(self):
