@@ -111,8 +111,7 @@ class DeclaredNetwork:
             documents = {ip.address: ip.element for ip in self.base.ips}
         else:
             base_fields, base_ips, documents = {}, None, {}
-        self.fields = {key: own_fields[key] if own_fields[key] is not None else base_fields.get(key)
-                       for key in own_fields}
+        self.fields = xm.overlay(base_fields, own_fields)
         ips = own_ips if own_ips is not None else base_ips
         self.ips = None if ips is None else [
             IpAddress.from_options(values, option, documents.get(values["address"])) for values, option in ips]

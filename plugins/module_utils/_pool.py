@@ -129,8 +129,7 @@ class DeclaredPool:
         if self.base is not None:
             values = {key: value for key, value in self.base.values().items()
                       if key != "name" and value is not None}
-        values.update({key: value for key, value in self.fields.items() if value is not None})
-        return values
+        return xm.overlay(values, {key: value for key, value in self.fields.items() if value is not None})
 
 
 def _is_local_uri(uri):

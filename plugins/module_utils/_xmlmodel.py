@@ -831,6 +831,17 @@ def describe_element(element):
     return "<%s%s>" % (element.tag, attributes)
 
 
+def overlay(base_values, declared_values):
+    """A base document, then the options: the values read from a user's ``xml`` (``base_values``) with the
+    task's own over them. A declared None leaves the base's value; keys keep the base's order, and a key only
+    the options have comes after."""
+    values = dict(base_values)
+    for key, value in declared_values.items():
+        if value is not None or key not in values:
+            values[key] = value
+    return values
+
+
 def merge_unmodelled(model, base, tracker):
     """Lay what the document ``base`` says beyond ``model``'s fields onto ``model`` (an existing object's
     definition; ``base`` a user's document of the same kind).

@@ -154,3 +154,15 @@ def test_owned_tags_are_the_elements_the_fields_read():
     assert Thing.owned_tags("items") == {"item"}
     assert Thing.owned_tags("net") == {"mac"}
     assert Thing.owned_tags("name") == set()
+
+
+def test_overlay_lays_the_options_over_the_base_values():
+    base = {"type": "dir", "target_path": "/srv/a", "source_dir": "/srv/src"}
+    declared = {"target_path": "/srv/b", "source_dir": None, "uuid": None, "target_mode": "0755"}
+    values = xm.overlay(base, declared)
+    # A declared value wins, a declared None keeps the base's, a key only the options have comes last.
+    assert values == {"type": "dir", "target_path": "/srv/b", "source_dir": "/srv/src", "uuid": None,
+                      "target_mode": "0755"}
+    assert list(values) == ["type", "target_path", "source_dir", "uuid", "target_mode"]
+    assert base == {"type": "dir", "target_path": "/srv/a", "source_dir": "/srv/src"}  # not changed
+    assert xm.overlay({}, {"mtu": None}) == {"mtu": None}
