@@ -78,7 +78,8 @@ class Device(xm.XMLModel):
         self.apply(values, tracker if record else DifferenceTracker(), prefix)
 
     def settle(self, key, value):
-        """A declared value settled later (a volume disk's image format, read from its volume)."""
+        """A declared value settled after the options were read: an ejected medium (EMPTY_MEDIUM), a volume's
+        image format read from the volume."""
         self.options[key] = value
         self.apply_options({key: value}, DifferenceTracker(), record=False)
 
