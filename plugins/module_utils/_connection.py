@@ -54,6 +54,12 @@ def uri_secret_values(uri):
     return {password} if password else set()
 
 
+def is_local_uri(uri):
+    """Whether ``uri`` reaches the daemon on this host (``qemu:///system``): then the paths libvirt names are
+    this host's files. A remote URI names a host (``qemu+ssh://host/system``)."""
+    return not urlparse(uri).netloc
+
+
 def _unreachable_hint(error):
     """What to check when no daemon answered (its socket is missing, refused, or the remote host is not reached)."""
     if error.get_error_domain() == libvirt.VIR_FROM_RPC and error.get_error_code() == libvirt.VIR_ERR_SYSTEM_ERROR:
@@ -198,6 +204,10 @@ class LibvirtConnection:
             if is_libvirt_error(error, getattr(libvirt, code)):
                 return None
             raise translated_error("looking up the %s %s" % (noun, name), error, option=option, uri=self.uri) from None
+
+    @property
+    def is_local(self):
+        return is_local_uri(self.uri)
 
     def driver_name(self):
         return self.call("reading the hypervisor type", self.conn.getType)

@@ -9,7 +9,6 @@ Imported only by a task that declares a disk on a volume or removes a guest with
 from __future__ import annotations
 
 import os
-from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
@@ -112,7 +111,7 @@ class StorageRemoval:
             volume = None
         if volume is not None:
             return self._volume_remover(volume, "storage volume %s" % path)
-        if not is_local_uri(self.connection.uri):
+        if not self.connection.is_local:
             self.warnings.append("%s: the disk image %s was kept: it is in no storage pool, and the host is remote"
                                  % (self.option, path))
             return None
@@ -128,14 +127,10 @@ class StorageRemoval:
         return delete_file
 
 
-def is_local_uri(uri):
-    return not urlparse(uri).netloc
-
-
 def same_file_key(connection, path):
     """``path`` as it is compared with other guests' disks: symbolic links resolved on a local host."""
     path = os.path.normpath(path)
-    return os.path.realpath(path) if is_local_uri(connection.uri) else path
+    return os.path.realpath(path) if connection.is_local else path
 
 
 def _disk_users(connection, domain):

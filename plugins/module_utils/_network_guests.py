@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import copy
 import os
-from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    is_libvirt_error, libvirt, libvirt_error_text, translate_libvirt_errors, translated_error,
+    is_libvirt_error, is_local_uri, libvirt, libvirt_error_text, translate_libvirt_errors, translated_error,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._network_model import HOST_MODES, Network
 
@@ -214,7 +213,7 @@ def _on_bridge(domain, tap, bridge):
         uri = domain.connect().getURI()
     except libvirt.libvirtError:
         return True
-    if urlparse(uri).netloc or not tap or not os.path.isdir("/sys/class/net/%s" % tap):
+    if not is_local_uri(uri) or not tap or not os.path.isdir("/sys/class/net/%s" % tap):
         return True
     master = "/sys/class/net/%s/master" % tap
     return os.path.islink(master) and os.path.basename(os.readlink(master)) == bridge

@@ -6,7 +6,6 @@ virt.libvirt.pool."""
 from __future__ import annotations
 
 import os
-from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import bulk_argument_spec, item_argument_spec
@@ -132,10 +131,6 @@ class DeclaredPool:
         return xm.overlay(values, {key: value for key, value in self.fields.items() if value is not None})
 
 
-def _is_local_uri(uri):
-    return not urlparse(uri).netloc
-
-
 class PoolAdapter(Adapter):
     KIND = "pool"
     NOUN = "storage pool"
@@ -226,7 +221,7 @@ class PoolAdapter(Adapter):
     def _target_missing(self, desired):
         """Whether the directory of a directory-backed pool is gone (removed behind libvirt's back, or never
         made); seen only on the host this module runs on."""
-        if desired.type not in _DIRECTORY_TYPES or not desired.target_path or not _is_local_uri(self.connection.uri):
+        if desired.type not in _DIRECTORY_TYPES or not desired.target_path or not self.connection.is_local:
             return False
         # libvirt's test driver keeps its pools in memory: their paths are no directories of this host.
         if self.connection.memo.setdefault("driver", self.connection.driver_name()) == "TEST":

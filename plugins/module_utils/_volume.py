@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from urllib.parse import urlparse
 
 from ansible_collections.virt.libvirt.plugins.module_utils import _xmlmodel as xm
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import bulk_argument_spec, item_argument_spec
@@ -368,7 +367,7 @@ class VolumeAdapter(Adapter):
         if "path" in backing:
             image_format = backing["format"]
             if image_format is None:
-                if not (_is_local(self.connection) and os.path.isfile(backing["path"])):
+                if not (self.connection.is_local and os.path.isfile(backing["path"])):
                     raise InputError("the format of %s cannot be read on this host; give it" % backing["path"],
                                      option=declared.option("backing.format"))
                 image_format = probe_format(backing["path"])
@@ -517,10 +516,6 @@ class _Unresolved(VirtLibvirtError):
 def _cloud_init_image(files):
     from ansible_collections.virt.libvirt.plugins.module_utils import _cloud_init  # pylint: disable=import-outside-toplevel
     return _cloud_init.build_cloud_init_image(files)
-
-
-def _is_local(connection):
-    return not urlparse(connection.uri).netloc
 
 
 def _digest(data):
