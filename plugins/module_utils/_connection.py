@@ -87,10 +87,6 @@ def translate_libvirt_errors(action, option=None, **details):
         raise translated_error(action, error, option, **details) from None
 
 
-# How often one object is read and converged again when another client changed it under a write.
-CONCURRENT_CHANGE_ATTEMPTS = 3
-
-
 @contextlib.contextmanager
 def concurrent_change_guard(changed_underneath, done=()):
     """A write that fails because another client got there first (``changed_underneath()`` re-reads the
@@ -107,25 +103,6 @@ def concurrent_change_guard(changed_underneath, done=()):
         if raced:
             raise ConcurrentChange(error, done) from None
         raise
-
-
-def converge_retrying_races(converge_once):
-    """Run ``converge_once()``; when another client raced one of its writes, read and converge again.
-
-    What an attempt wrote before it lost a race still counts as this task's change."""
-    done = []
-    for attempt in range(CONCURRENT_CHANGE_ATTEMPTS):
-        try:
-            result = converge_once()
-        except ConcurrentChange as race:
-            done.extend(field for field in race.done if field not in done)
-            if attempt + 1 == CONCURRENT_CHANGE_ATTEMPTS:
-                raise race.error from None
-            continue
-        if done:
-            result["changed"] = True
-            result["changes"] = done + [field for field in result.get("changes", []) if field not in done]
-        return result
 
 
 class LibvirtConnection:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ansible_collections.virt.libvirt.plugins.module_utils._bulk import converge_items
 from ansible_collections.virt.libvirt.plugins.module_utils._connection import (
-    LibvirtConnection, concurrent_change_guard, converge_retrying_races, translate_libvirt_errors,
+    LibvirtConnection, concurrent_change_guard, translate_libvirt_errors,
 )
 from ansible_collections.virt.libvirt.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.virt.libvirt.plugins.module_utils._errors import ConcurrentChange, VirtLibvirtError
@@ -253,22 +253,30 @@ class Converger:
         }
 
 
-def converge(adapter_class, connection, params, check_mode, want_diff, prefix=""):
-    """Converge one object; when another client raced one of the writes, read and converge again. A failure
-    says what the task wrote before it."""
-    earlier = []  # what attempts that lost a race to another run wrote
+# How often one object is read and converged again when another client changed it under a write.
+CONCURRENT_CHANGE_ATTEMPTS = 3
 
-    def attempt():
+
+def converge(adapter_class, connection, params, check_mode, want_diff, prefix=""):
+    """Converge one object. When another client raced one of the writes, read and converge again: what an
+    attempt wrote before it lost the race still counts as this task's change, in the result and in a failure
+    (when the races go on, the last write's error is raised as it is)."""
+    earlier = []  # what attempts that lost a race to another run wrote
+    for attempt in range(CONCURRENT_CHANGE_ATTEMPTS):
         converger = Converger(adapter_class(connection, params, prefix), check_mode, want_diff)
         try:
-            return converger.run()
+            result = converger.run()
         except ConcurrentChange as race:
             earlier.extend(field for field in race.done if field not in earlier)
-            raise
+            if attempt + 1 == CONCURRENT_CHANGE_ATTEMPTS:
+                raise race.error from None
+            continue
         except VirtLibvirtError as error:
             raise converger.failed_after_writes(error, earlier) from None
-
-    return converge_retrying_races(attempt)
+        if earlier:
+            result["changed"] = True
+            result["changes"] = earlier + [field for field in result.get("changes", []) if field not in earlier]
+        return result
 
 
 def run_module(adapter_class, params, check_mode, want_diff, bulk_option, noun, task_level_options, item_spec):

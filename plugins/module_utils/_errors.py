@@ -56,7 +56,7 @@ class ConcurrentChange(Exception):
     """libvirt refused a write because another client changed the same object after it was read (two runs
     converging one host at once). Not an error a user sees: control flow for the converger, which reads the
     object again and compares instead of failing. ``error`` is the VirtLibvirtError the write failed with,
-    raised as it is when the races go on (converge_retrying_races); ``done`` the changes written before."""
+    raised as it is when the races go on (_converge.converge); ``done`` the changes written before."""
 
     def __init__(self, error, done=()):
         super().__init__(error.message)
