@@ -63,7 +63,11 @@ class Adapter:
         raise NotImplementedError
 
     def lookup(self, declared):
-        return self.connection.lookup(self.KIND, declared.name, option=self.option("name"))
+        return self.lookup_name(declared.name)
+
+    def lookup_name(self, name):
+        """The object called ``name``, or None when there is none (a race check reads it again by name)."""
+        return self.connection.lookup(self.KIND, name, option=self.option("name"))
 
     def read(self, handle):
         """The model of the object's persistent definition."""

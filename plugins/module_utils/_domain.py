@@ -1007,9 +1007,6 @@ class DomainAdapter(Adapter):
         domain = self.lookup_name(name)
         return _persistent_xml(domain) if domain is not None else None
 
-    def lookup_name(self, name):
-        return self.connection.lookup(self.KIND, name, option=self.option("name"))
-
     def _restart(self, converger, domain, name):
         if self.check_mode:
             converger.tracker.add("state", self.power, "running (restarted)")
