@@ -12,16 +12,9 @@ packages=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev 
           shellcheck   # ansible-test sanity's shellcheck test
           dpkg-dev)    # dpkg-source, for scripts/fetch-libvirt-tests.sh
 
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup-host: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/apt-install-missing.sh
+. "$(dirname "$0")/apt-install-missing.sh"
+apt_install_missing setup-host "${packages[@]}"
 
 getent group kvm >/dev/null || groupadd --system kvm
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu

@@ -15,16 +15,9 @@ KEY=/root/.ssh/virt_libvirt_test_ed25519
 CONFIG=/etc/ssh/virt_libvirt_test_sshd_config
 PIDFILE=/run/virt_libvirt_test_sshd.pid
 
-missing=()
-for p in openssh-server openssh-client sudo; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "setup-sshd: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/apt-install-missing.sh
+. "$(dirname "$0")/apt-install-missing.sh"
+apt_install_missing setup-sshd openssh-server openssh-client sudo
 
 ssh-keygen -A >/dev/null
 mkdir -p /run/sshd /root/.ssh
